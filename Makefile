@@ -1,0 +1,55 @@
+# Two commands on a fresh machine: `make run` and `make test`. Every target is idempotent:
+# stamp files make a second run skip the work that is already done.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+WEB_STAMP := web/node_modules/.installed
+WEB_BUILD := web/dist/index.html
+WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
+
+.PHONY: run test test-python test-web lint format setup clean soak bench bench-quick
+
+run: setup
+	$(BIN)/parley dev
+
+test: setup
+	scripts/ensure-chromium
+	$(MAKE) test-web
+	$(MAKE) test-python
+
+setup: $(PY_STAMP) $(WEB_BUILD)
+
+$(PY_STAMP): pyproject.toml constraints.txt
+	scripts/check-python $(PYTHON)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,aws,test]'
+	touch $@
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(WEB_BUILD): $(WEB_STAMP) $(WEB_SOURCES)
+	cd web && npm run build
+
+test-python: $(PY_STAMP) $(WEB_BUILD)
+	$(BIN)/pytest
+
+test-web: $(WEB_STAMP)
+	cd web && npm test
+
+lint: $(PY_STAMP) $(WEB_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	cd web && npm run lint
+
+format: $(PY_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) web/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,75 @@
+"""POST /api/auth/register, /login, /logout and GET /api/auth/me."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from parley.accounts import InvalidCredentials, LoginLocked
+from parley.api.deps import CurrentSession, ServicesDep, client_address, session_key
+from parley.api.errors import ApiError
+from parley.api.schemas import Credentials, UserPublic, error_responses
+from parley.storage.users import UsernameTaken
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+_errors = error_responses(401, 409, 422, 429)
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, responses=_errors)
+async def register(body: Credentials, services: ServicesDep) -> UserPublic:
+    try:
+        username = await services.accounts.register(username=body.username, password=body.password)
+    except UsernameTaken:
+        raise ApiError(409, "Username is already taken") from None
+    return UserPublic(username=username)
+
+
+@router.post("/login", responses=_errors)
+async def login(
+    body: Credentials, request: Request, response: Response, services: ServicesDep
+) -> UserPublic:
+    previous = session_key(request, services)
+    try:
+        session = await services.accounts.login(
+            username=body.username, password=body.password, address=client_address(request)
+        )
+    except LoginLocked as locked:
+        raise ApiError(
+            429,
+            "Too many failed logins, try again later",
+            headers={"Retry-After": str(locked.retry_after)},
+        ) from None
+    except InvalidCredentials:
+        raise ApiError(401, "Invalid username or password") from None
+    if previous:
+        # Whatever session the browser presented is replaced, never reused (session fixation).
+        await services.sessions.delete(previous)
+    settings = services.settings
+    response.set_cookie(
+        settings.cookie_name,
+        session.key,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+    return UserPublic(username=session.username)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(request: Request, services: ServicesDep) -> Response:
+    key = session_key(request, services)
+    if key:
+        await services.sessions.delete(key)
+        await request.app.state.realtime.end_session(key)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    settings = services.settings
+    response.delete_cookie(
+        settings.cookie_name, path="/", secure=settings.cookie_secure, httponly=True, samesite="lax"
+    )
+    return response
+
+
+@router.get("/me", responses=error_responses(401))
+async def me(session: CurrentSession) -> UserPublic:
+    return UserPublic(username=session.username)

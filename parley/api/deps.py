@@ -1,0 +1,39 @@
+"""Dependencies as Annotated aliases, so a route's signature says what it needs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from parley.api.errors import Unauthorized
+from parley.services import Services
+from parley.storage.sessions import Session
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def session_key(request: Request, services: ServicesDep) -> str | None:
+    return request.cookies.get(services.settings.cookie_name)
+
+
+async def current_session(request: Request, services: ServicesDep) -> Session:
+    """The caller's live session, its idle TTL restarted; 401 with a redirect otherwise."""
+    key = session_key(request, services)
+    session = await services.sessions.touch(key) if key else None
+    if session is None:
+        raise Unauthorized
+    return session
+
+
+CurrentSession = Annotated[Session, Depends(current_session)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

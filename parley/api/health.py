@@ -1,0 +1,37 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from parley.api.deps import ServicesDep
+
+router = APIRouter(tags=["health"])
+
+_PROBE_TIMEOUT_SECONDS = 2.0
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(services: ServicesDep) -> JSONResponse:
+    checks = {
+        "redis": services.redis.ping(),
+        "dynamodb": services.dynamo.describe_table(TableName=services.tables.messages),
+    }
+    failed = []
+    for name, probe in checks.items():
+        try:
+            await asyncio.wait_for(probe, _PROBE_TIMEOUT_SECONDS)
+        except Exception:
+            failed.append(name)
+    if failed:
+        names = " and ".join(failed)
+        return JSONResponse({"error": f"{names} not answering", "failed": failed}, status_code=503)
+    return JSONResponse({"status": "ready"})

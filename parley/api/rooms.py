@@ -1,0 +1,55 @@
+"""GET/POST /api/rooms and the message history of a room."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from parley.api.deps import CurrentSession, ServicesDep
+from parley.api.errors import ApiError
+from parley.api.schemas import MessagePage, RoomCreate, RoomPublic, Ulid, error_responses
+from parley.storage.rooms import RoomExists
+
+router = APIRouter(prefix="/api/rooms", tags=["rooms"])
+
+_errors = error_responses(401, 404, 409, 422)
+
+
+@router.get("", responses=_errors)
+async def list_rooms(_: CurrentSession, services: ServicesDep) -> list[RoomPublic]:
+    return [RoomPublic.of(room) for room in await services.rooms.list()]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=_errors)
+async def create_room(
+    body: RoomCreate, session: CurrentSession, services: ServicesDep
+) -> RoomPublic:
+    try:
+        room = await services.rooms.create(name=body.name, created_by=session.username)
+    except RoomExists as exists:
+        raise ApiError(409, f"A room with id '{exists}' already exists") from None
+    return RoomPublic.of(room)
+
+
+@router.get("/{room}/messages", responses=_errors)
+async def history(
+    room: str,
+    _: CurrentSession,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    before: Annotated[Ulid | None, Query()] = None,
+    after: Annotated[Ulid | None, Query()] = None,
+) -> MessagePage:
+    if before is not None and after is not None:
+        raise ApiError(422, "before and after cannot be combined")
+    if not await services.rooms.exists(room):
+        raise ApiError(404, f"No room '{room}'")
+    store = services.messages
+    if before is not None:
+        page = await store.before(room, before=before, limit=limit)
+    elif after is not None:
+        page = await store.after(room, after=after, limit=limit)
+    else:
+        page = await store.latest(room, limit=limit)
+    return MessagePage.of(page)

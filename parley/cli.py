@@ -1,0 +1,156 @@
+"""The `parley` command (CONTRACT.md, "Commands"). Options override the environment."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+import uvicorn
+
+from parley.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("parley")
+
+
+class CommandError(Exception):
+    """Ends the command with this one line on stderr."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parley", description="Parley real-time chat")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="the whole local stack in the foreground")
+    dev.add_argument("--port", type=int, help="port of the app (default PARLEY_PORT or 8000)")
+    dev.add_argument("--data-dir", type=Path, default=Path(".parley"), help="default ./.parley")
+
+    serve = commands.add_parser("serve", help="the app alone, against configured Redis/DynamoDB")
+    serve.add_argument("--host", help="default PARLEY_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default PARLEY_PORT or 8000")
+
+    tables = commands.add_parser("tables", help="manage the DynamoDB tables")
+    tables_commands = tables.add_subparsers(dest="tables_command", required=True)
+    tables_commands.add_parser("create", help="create any missing table (idempotent)")
+
+    ingest = commands.add_parser(
+        "ingest", help="write one message straight into the messages table, bypassing the app"
+    )
+    ingest.add_argument("--room", required=True)
+    ingest.add_argument("--user", required=True)
+    ingest.add_argument("text")
+    return parser
+
+
+def _options(args: argparse.Namespace, *names: str) -> dict[str, object]:
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "dev":
+            return _dev(args)
+        if args.command == "serve":
+            return _serve(load_settings(**_options(args, "host", "port")))
+        if args.command == "tables":
+            return _tables_create(load_settings())
+        if args.command == "ingest":
+            return _ingest(load_settings(), room=args.room, user=args.user, text=args.text)
+    except (ConfigError, CommandError) as exc:
+        print(f"parley: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 2
+
+
+def _serve(settings: Settings) -> int:
+    from parley.app import create_app
+    from parley.devstack.services import port_in_use
+
+    settings.require_redis_url()
+    if port_in_use(settings.host, settings.port):
+        raise CommandError(
+            f"port {settings.port} on {settings.host} is already in use: "
+            "choose another with --port or PARLEY_PORT"
+        )
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def _tables_create(settings: Settings) -> int:
+    created = asyncio.run(_create_tables(settings))
+    print(f"created: {', '.join(created)}" if created else "all tables exist")
+    return 0
+
+
+async def _create_tables(settings: Settings) -> list[str]:
+    from parley.storage.dynamo import TableNames, create_missing_tables, open_client
+    from parley.storage.rooms import RoomStore
+
+    names = TableNames.with_prefix(settings.table_prefix)
+    async with open_client(settings) as client:
+        created = await create_missing_tables(client, names)
+        await RoomStore(client, names.rooms).ensure_general()
+    return created
+
+
+def _ingest(settings: Settings, *, room: str, user: str, text: str) -> int:
+    from parley.ingest.producer import put_message
+
+    message = put_message(settings, room=room, username=user, text=text)
+    print(f"stored {message['id']} in {settings.table_prefix}messages (room {room})")
+    return 0
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from parley.devstack import services as local
+
+    base = load_settings(**_options(args, "port"))
+    if local.port_in_use(base.host, base.port):
+        raise CommandError(
+            f"port {base.port} on {base.host} is already in use: "
+            "choose another with --port or PARLEY_PORT"
+        )
+    data_dir: Path = args.data_dir.resolve()
+    local.terminate_on_signals()
+    with ExitStack() as children:
+        overrides: dict[str, object] = _options(args, "port")
+        try:
+            if base.redis_url is None:
+                redis = local.start_redis(data_dir / "redis")
+                children.callback(redis.stop)
+                overrides["redis_url"] = local.redis_url(redis)
+            if base.dynamodb_endpoint is None:
+                dynamodb = local.start_dynamodb(data_dir / "dynamodb")
+                children.callback(dynamodb.stop)
+                overrides["dynamodb_endpoint"] = local.http_url(dynamodb)
+        except local.ServiceError as exc:
+            raise CommandError(str(exc)) from None
+        if "PARLEY_COOKIE_SECURE" not in os.environ:
+            overrides["cookie_secure"] = False  # plain http://127.0.0.1 in development
+        settings = load_settings(**overrides)
+        asyncio.run(_create_tables(settings))
+        log.info("Parley is at http://%s:%d (data in %s)", settings.host, settings.port, data_dir)
+        return _serve(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The one settings object, read from the environment once at start-up (see CONTRACT.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line that names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARLEY_", extra="ignore", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    redis_url: str | None = None
+    dynamodb_endpoint: str | None = None
+    aws_region: str = Field(
+        default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+    table_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{0,200}$")] = "parley-"
+    session_ttl: Annotated[int, Field(ge=10, le=30 * 24 * 3600)] = 1800
+    allowed_origins: str | None = None
+    message_rate: Annotated[float, Field(gt=0, le=10_000)] = 10
+    message_burst: Annotated[int, Field(ge=1, le=100_000)] = 30
+    bcrypt_rounds: Annotated[int, Field(ge=4, le=31)] = 12
+    cookie_secure: bool = True
+    # Extensions beyond the contract: login throttling (OWASP Authentication Cheat Sheet,
+    # "Login Throttling") and the web assets served at "/".
+    login_max_failures_per_account: Annotated[int, Field(ge=1)] = 5
+    login_max_failures_per_address: Annotated[int, Field(ge=1)] = 30
+    login_lockout_seconds: Annotated[int, Field(ge=1)] = 900
+    web_dist: str | None = None
+
+    @field_validator("redis_url", "dynamodb_endpoint", "allowed_origins", "web_dist")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("dynamodb_endpoint")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """Origins allowed for browsers and Socket.IO handshakes."""
+        if self.allowed_origins:
+            return frozenset(o.strip().rstrip("/") for o in self.allowed_origins.split(","))
+        own = {f"http://{self.host}:{self.port}"}
+        return frozenset(own | {f"http://localhost:{self.port}", f"http://127.0.0.1:{self.port}"})
+
+    @property
+    def cookie_name(self) -> str:
+        # A __Host- cookie is only accepted over HTTPS, for this exact host and path "/"
+        # (RFC 6265bis §4.1.3.2), so it cannot be planted by a sibling subdomain.
+        return "__Host-parley_session" if self.cookie_secure else "parley_session"
+
+    def require_redis_url(self) -> str:
+        if self.redis_url is None:
+            raise ConfigError(
+                "PARLEY_REDIS_URL is not set: point it at your Redis, e.g. redis://localhost:6379/0"
+            )
+        return self.redis_url
+
+
+def _variable_name(loc: tuple[int | str, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    if field == "aws_region":
+        return "AWS_REGION"
+    return f"PARLEY_{field.upper()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (overrides win, e.g. command-line options); one clear line if bad."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{_variable_name(error['loc'])}: {reason}") from None

@@ -1,0 +1,1 @@
+"""Messages that enter through the messages table's stream, from any producer."""

@@ -1,0 +1,146 @@
+"""Sending a message, the rules in one place: idempotency by clientId, the rate limit, storing
+before acknowledging, and broadcasting each room's messages in id order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Protocol
+
+from parley.ids import iso_utc, new_ulid, ulid_datetime
+from parley.models import Message
+from parley.storage.dynamo import StorageUnavailable
+from parley.storage.messages import MessageStore
+from parley.storage.sends import SendLedger
+
+log = logging.getLogger(__name__)
+
+# How long a repeat waits for its first copy, still being stored, before giving up (the
+# client's ack timeout is about 10 s, and it will simply retry with the same clientId).
+DUPLICATE_WAIT_SECONDS = 8.0
+_DUPLICATE_POLL_SECONDS = 0.05
+
+
+class Broadcaster(Protocol):
+    async def message(self, message: Message) -> None: ...
+
+
+class SendRefused(Exception):
+    """The message was not stored; the text is shown to the sender."""
+
+
+Broadcast = Callable[[], Awaitable[None]]
+InTurn = Callable[[Broadcast], Awaitable[None]]
+
+
+class RoomSequencer:
+    """Broadcasts of one room leave this process in the order their ids were drawn, even when
+    a later message is stored first: each send waits for the one before it."""
+
+    def __init__(self) -> None:
+        self._tails: dict[str, asyncio.Future[None]] = {}
+
+    def draw(self, room: str) -> tuple[str, InTurn]:
+        """A new id for the room, and a function that runs a broadcast in that id's turn (or,
+        called with a no-op, passes the turn on)."""
+        previous = self._tails.get(room)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tails[room] = mine
+        message_id = new_ulid()
+
+        async def in_turn(broadcast: Broadcast) -> None:
+            try:
+                if previous is not None:
+                    await asyncio.shield(previous)
+                await broadcast()
+            finally:
+                mine.set_result(None)
+                if self._tails.get(room) is mine:
+                    del self._tails[room]
+
+        return message_id, in_turn
+
+
+async def _nothing() -> None:
+    return None
+
+
+class Messenger:
+    def __init__(
+        self, *, messages: MessageStore, ledger: SendLedger, broadcaster: Broadcaster
+    ) -> None:
+        self._messages = messages
+        self._ledger = ledger
+        self._broadcaster = broadcaster
+        self._sequencer = RoomSequencer()
+
+    async def send(self, *, username: str, room: str, text: str, client_id: str) -> Message:
+        """Store, then broadcast; the returned message exists. A repeated clientId returns the
+        message stored the first time and broadcasts nothing."""
+        message_id, in_turn = self._sequencer.draw(room)
+        try:
+            message, is_new = await self._store_once(
+                username=username, room=room, text=text, client_id=client_id, message_id=message_id
+            )
+        except BaseException:
+            await in_turn(_nothing)
+            raise
+        await in_turn(partial(self._broadcaster.message, message) if is_new else _nothing)
+        return message
+
+    async def _store_once(
+        self, *, username: str, room: str, text: str, client_id: str, message_id: str
+    ) -> tuple[Message, bool]:
+        known = await self._admit(username, room, client_id, message_id)
+        if known is not None:
+            return known, False
+        message = Message(
+            id=message_id,
+            room=room,
+            username=username,
+            text=text,
+            created_at=iso_utc(ulid_datetime(message_id)),
+            client_id=client_id,
+        )
+        try:
+            await self._messages.put(message)
+        except StorageUnavailable as exc:
+            if not await self._was_stored(message):
+                await self._ledger.release(username=username, client_id=client_id)
+                log.warning("message not stored: %s", exc)
+                raise SendRefused("Message not stored: the database is unavailable, retry") from exc
+        except BaseException:
+            await self._ledger.release(username=username, client_id=client_id)
+            raise
+        await self._ledger.record(username=username, message=message)
+        return message, True
+
+    async def _was_stored(self, message: Message) -> bool:
+        """After a failed write: a timeout may hide a write that did happen, so ask once."""
+        try:
+            return await self._messages.exists(message.room, message.id)
+        except StorageUnavailable:
+            return False
+
+    async def _admit(
+        self, username: str, room: str, client_id: str, message_id: str
+    ) -> Message | None:
+        """None when this send may store a new message; the stored one for a repeat."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DUPLICATE_WAIT_SECONDS
+        while True:
+            gate = await self._ledger.admit(
+                username=username, client_id=client_id, room=room, message_id=message_id
+            )
+            if gate.outcome == "admitted":
+                return None
+            if gate.outcome == "known" and gate.message is not None:
+                return gate.message
+            if gate.outcome == "limited":
+                seconds = max(gate.retry_after_ms / 1000, 0.1)
+                raise SendRefused(f"Rate limit: too many messages, retry in {seconds:.1f} s")
+            if loop.time() >= deadline:
+                raise SendRefused("The same message is still being stored, retry shortly")
+            await asyncio.sleep(_DUPLICATE_POLL_SECONDS)

@@ -1,0 +1,1 @@
+"""Socket.IO: the handshake, the chat events and the upkeep of live connections."""

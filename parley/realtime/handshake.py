@@ -1,0 +1,26 @@
+"""Who may open a socket: an allowed Origin (against cross-site WebSocket hijacking) and a live
+session cookie. A handshake without an Origin header is a non-browser client, judged by its
+cookie alone."""
+
+from __future__ import annotations
+
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+
+def origin_allowed(environ: dict[str, Any], allowed: frozenset[str]) -> bool:
+    origin = environ.get("HTTP_ORIGIN")
+    return origin is None or origin.rstrip("/") in allowed
+
+
+def cookie_value(environ: dict[str, Any], name: str) -> str | None:
+    header = environ.get("HTTP_COOKIE")
+    if not header:
+        return None
+    cookies: SimpleCookie = SimpleCookie()
+    try:
+        cookies.load(header)
+    except CookieError:
+        return None
+    morsel = cookies.get(name)
+    return morsel.value if morsel is not None else None

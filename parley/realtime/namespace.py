@@ -1,0 +1,207 @@
+"""The chat events of the default namespace. Each handler checks the session, validates the
+payload and calls the service; `guarded` turns every failure into an error ack."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import socketio
+from pydantic import BaseModel
+from redis.exceptions import RedisError
+
+from parley.messaging import Messenger, SendRefused
+from parley.realtime.channels import room_channel, session_channel
+from parley.realtime.handshake import cookie_value, origin_allowed
+from parley.realtime.payloads import InvalidPayload, MessageEvent, RoomEvent, parse
+from parley.services import Services
+from parley.storage.dynamo import StorageUnavailable
+from parley.storage.presence import PresenceEntry
+from parley.storage.sessions import session_ref
+
+log = logging.getLogger(__name__)
+
+HISTORY_ON_JOIN = 50
+TYPING_INTERVAL_SECONDS = 1.5
+
+Ack = dict[str, Any]
+Event = TypeVar("Event", bound=BaseModel)
+
+
+def failure(error: str) -> Ack:
+    return {"ok": False, "error": error}
+
+
+@dataclass
+class Connection:
+    username: str
+    session_key: str
+    rooms: set[str] = field(default_factory=set)
+    last_typing: dict[str, float] = field(default_factory=dict)
+
+    def presence(self, sid: str, room: str) -> PresenceEntry:
+        return PresenceEntry(room=room, sid=sid, username=self.username)
+
+
+class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    def __init__(self, services: Services, messenger: Messenger) -> None:
+        super().__init__("/")
+        self.services = services
+        self.messenger = messenger
+        self.connections: dict[str, Connection] = {}
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        settings = self.services.settings
+        if not origin_allowed(environ, settings.origins):
+            raise socketio.exceptions.ConnectionRefusedError("forbidden origin")
+        key = cookie_value(environ, settings.cookie_name)
+        try:
+            session = await self.services.sessions.touch(key) if key else None
+        except RedisError:
+            raise socketio.exceptions.ConnectionRefusedError("service unavailable") from None
+        if session is None:
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+        self.connections[sid] = Connection(username=session.username, session_key=session.key)
+        await self.enter_room(sid, session_channel(session.ref))
+
+    async def on_disconnect(self, sid: str, *_: Any) -> None:
+        connection = self.connections.pop(sid, None)
+        if connection is None:
+            return
+        for room in connection.rooms:
+            try:
+                await self._publish_presence(room, left=connection.presence(sid, room))
+            except RedisError as exc:  # the entry fades on its own (PRESENCE_TTL_SECONDS)
+                log.warning("presence not updated on disconnect: %s", exc)
+
+    async def on_join(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, RoomEvent, self._join)
+
+    async def on_leave(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, RoomEvent, self._leave)
+
+    async def on_message(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, MessageEvent, self._message)
+
+    async def on_typing(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, RoomEvent, self._typing)
+
+    async def guarded(
+        self,
+        sid: str,
+        args: tuple[Any, ...],
+        model: type[Event],
+        action: Callable[[str, Connection, Event], Awaitable[Ack]],
+    ) -> Ack:
+        connection = self.connections.get(sid)
+        if connection is None:
+            return failure("not connected")
+        try:
+            if await self.services.sessions.touch(connection.session_key) is None:
+                await self.expire([sid])
+                return failure("session expired")
+            return await action(sid, connection, parse(model, args))
+        except (InvalidPayload, SendRefused) as refused:
+            return failure(str(refused))
+        except StorageUnavailable:
+            return failure("The database is unavailable, retry shortly")
+        except RedisError:
+            return failure("The session store is unavailable, retry shortly")
+        except Exception:
+            log.exception("event failed")
+            return failure("Internal error")
+
+    async def _join(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
+        if not await self.services.rooms.exists(event.room):
+            return failure(f"No room '{event.room}'")
+        await self.enter_room(sid, room_channel(event.room))
+        connection.rooms.add(event.room)
+        await self._publish_presence(event.room, joined=connection.presence(sid, event.room))
+        page = await self.services.messages.latest(event.room, limit=HISTORY_ON_JOIN)
+        return {"ok": True, "messages": [message.to_json() for message in page.messages]}
+
+    async def _leave(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
+        if event.room in connection.rooms:
+            await self.leave_room(sid, room_channel(event.room))
+            connection.rooms.discard(event.room)
+            await self._publish_presence(event.room, left=connection.presence(sid, event.room))
+        return {"ok": True}
+
+    async def _message(self, sid: str, connection: Connection, event: MessageEvent) -> Ack:
+        if event.room not in connection.rooms:
+            return failure(f"Join room '{event.room}' before sending to it")
+        message = await self.messenger.send(
+            username=connection.username,
+            room=event.room,
+            text=event.text,
+            client_id=event.clientId,
+        )
+        return {"ok": True, "message": message.to_json()}
+
+    async def _typing(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
+        if event.room not in connection.rooms:
+            return failure(f"Join room '{event.room}' first")
+        now = time.monotonic()
+        if now - connection.last_typing.get(event.room, 0.0) >= TYPING_INTERVAL_SECONDS:
+            connection.last_typing[event.room] = now
+            await self.emit(
+                "typing",
+                {"room": event.room, "username": connection.username},
+                room=room_channel(event.room),
+                skip_sid=sid,
+            )
+        return {"ok": True}
+
+    async def _publish_presence(
+        self, room: str, *, joined: PresenceEntry | None = None, left: PresenceEntry | None = None
+    ) -> None:
+        presence = self.services.presence
+        if joined is not None:
+            users = await presence.add(joined)
+        elif left is not None:
+            users = await presence.remove(left)
+        else:
+            users = await presence.users(room)
+        await self.emit("presence", {"room": room, "users": users}, room=room_channel(room))
+
+    async def expire(self, sids: list[str]) -> None:
+        """Tell these sockets their session is over, then drop them."""
+        for sid in sids:
+            # Straight to the local socket, not through the Redis queue, so the event is
+            # written before the disconnect that follows it.
+            await self.emit("session_expired", {}, to=sid, ignore_queue=True)
+            await self.disconnect(sid)
+
+    async def expire_session(self, key: str) -> None:
+        """A session ended (logout): its sockets on every instance hear it now; sockets here
+        are dropped at once, those elsewhere by their instance's sweep."""
+        local = [sid for sid, c in self.connections.items() if c.session_key == key]
+        await self.emit(
+            "session_expired", {}, room=session_channel(session_ref(key)), skip_sid=local
+        )
+        await self.expire(local)
+
+    async def sweep_sessions(self) -> None:
+        """Drop every local socket whose session is gone (expired, logged out, Redis flushed)."""
+        by_key: dict[str, list[str]] = {}
+        for sid, connection in list(self.connections.items()):
+            by_key.setdefault(connection.session_key, []).append(sid)
+        if not by_key:
+            return
+        keys = list(by_key)
+        alive = await self.services.sessions.which_alive(keys)
+        for key, is_alive in zip(keys, alive, strict=True):
+            if not is_alive:
+                await self.expire(by_key[key])
+
+    async def refresh_presence(self) -> None:
+        entries = [
+            connection.presence(sid, room)
+            for sid, connection in list(self.connections.items())
+            for room in connection.rooms
+        ]
+        if entries:
+            await self.services.presence.refresh(entries)

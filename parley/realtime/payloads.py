@@ -1,0 +1,62 @@
+"""Payloads of client events, validated at the edge (CONTRACT.md, "Socket.IO")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from parley.storage.messages import MAX_TEXT_LENGTH, clean_text
+
+# The largest valid event is a 4000-character text of 4-byte characters plus its keys; a
+# payload well past that is refused before it is parsed any further.
+MAX_EVENT_BYTES = 32 * 1024
+
+RoomId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class InvalidPayload(ValueError):
+    pass
+
+
+class RoomEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    room: RoomId
+
+
+class MessageEvent(RoomEvent):
+    text: str
+    clientId: Annotated[str, Field(min_length=1, max_length=64)]
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, text: str) -> str:
+        cleaned = clean_text(text)
+        if cleaned is None:
+            raise ValueError(f"must be 1-{MAX_TEXT_LENGTH} characters after trimming")
+        return cleaned
+
+
+Payload = TypeVar("Payload", bound=BaseModel)
+
+
+def parse(model: type[Payload], args: tuple[Any, ...]) -> Payload:
+    """The one payload of an event, validated; InvalidPayload says what is wrong with it."""
+    if len(args) != 1 or not isinstance(args[0], dict):
+        raise InvalidPayload("payload must be one object")
+    data = args[0]
+    try:
+        size = len(orjson.dumps(data))
+    except orjson.JSONEncodeError:
+        raise InvalidPayload("payload is not plain JSON") from None
+    if size > MAX_EVENT_BYTES:
+        raise InvalidPayload("payload too large")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "payload"
+        raise InvalidPayload(
+            f"{field}: {str(first['msg']).removeprefix('Value error, ')}"
+        ) from None

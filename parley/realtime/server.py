@@ -1,0 +1,100 @@
+"""The Socket.IO server: rooms shared by every instance through Redis, the chat namespace,
+and the loops that keep live connections honest (session sweep, presence refresh)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import socketio
+
+from parley.config import Settings
+from parley.messaging import Messenger
+from parley.models import Message
+from parley.realtime.channels import room_channel
+from parley.realtime.namespace import ChatNamespace
+from parley.services import Services
+from parley.storage.presence import REFRESH_INTERVAL_SECONDS
+
+log = logging.getLogger(__name__)
+
+# Sessions that end without a logout (TTL expiry, FLUSHDB) are noticed by this sweep; the
+# contract allows 5 s between the end and the disconnect.
+SESSION_SWEEP_SECONDS = 2.0
+# Above the largest valid event, so an oversized one reaches validation and gets an error ack
+# instead of the transport silently closing the connection.
+MAX_PACKET_BYTES = 2 * 1024 * 1024
+
+
+def socketio_channel(table_prefix: str) -> str:
+    """Deployments (and test runs) sharing one Redis do not hear each other's broadcasts."""
+    return f"{table_prefix}socketio"
+
+
+class SocketBroadcaster:
+    def __init__(self, server: socketio.AsyncServer) -> None:
+        self._server = server
+
+    async def message(self, message: Message) -> None:
+        await self._server.emit("message", message.to_json(), room=room_channel(message.room))
+
+
+class Realtime:
+    """Built with the app; attached to the services when the app starts."""
+
+    def __init__(self, settings: Settings) -> None:
+        manager = socketio.AsyncRedisManager(
+            settings.require_redis_url(), channel=socketio_channel(settings.table_prefix)
+        )
+        # cors_allowed_origins=[] leaves the Origin check to the handshake, which refuses a
+        # foreign origin with the contract's "forbidden origin" message.
+        self.server = socketio.AsyncServer(
+            async_mode="asgi",
+            client_manager=manager,
+            cors_allowed_origins=[],
+            max_http_buffer_size=MAX_PACKET_BYTES,
+        )
+        self._namespace: ChatNamespace | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def namespace(self) -> ChatNamespace:
+        if self._namespace is None:
+            raise RuntimeError("Realtime.start() has not run")
+        return self._namespace
+
+    def start(self, services: Services) -> None:
+        messenger = Messenger(
+            messages=services.messages,
+            ledger=services.ledger,
+            broadcaster=SocketBroadcaster(self.server),
+        )
+        self._namespace = ChatNamespace(services, messenger)
+        self.server.register_namespace(self._namespace)
+        self._tasks = [
+            asyncio.create_task(_every(SESSION_SWEEP_SECONDS, self.namespace.sweep_sessions)),
+            asyncio.create_task(_every(REFRESH_INTERVAL_SECONDS, self.namespace.refresh_presence)),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self.server.shutdown()
+
+    async def end_session(self, key: str) -> None:
+        await self.namespace.expire_session(key)
+
+
+async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception as exc:  # Redis away: try again next round
+            log.warning("%s failed: %s", getattr(job, "__name__", "job"), exc)

@@ -1,0 +1,137 @@
+"""The DynamoDB connection: client factory, table names and table creation."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aioboto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from parley.config import Settings
+
+DynamoClient = Any  # aiobotocore's generated client has no static type
+
+# Fail fast: a chat send must learn within seconds that the database is unreachable, so the
+# sender gets ok:false instead of a hanging ack (botocore's defaults wait 60 s per attempt).
+CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=5,
+    retries={"max_attempts": 3, "mode": "standard"},
+    max_pool_connections=50,
+)
+
+
+class StorageUnavailable(Exception):
+    """DynamoDB did not answer or refused the call; the caller answers 503 / ok:false."""
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, BotoCoreError | OSError | asyncio.TimeoutError):
+        return True
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        return code not in {"ConditionalCheckFailedException", "ValidationException"}
+    return False
+
+
+def is_conditional_failure(exc: ClientError) -> bool:
+    return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+@contextmanager
+def unavailable_on_failure() -> Iterator[None]:
+    """Turn "DynamoDB did not answer" into StorageUnavailable; let every other error through."""
+    try:
+        yield
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise StorageUnavailable(f"DynamoDB: {exc}") from exc
+        raise
+
+
+@dataclass(frozen=True)
+class TableNames:
+    users: str
+    rooms: str
+    messages: str
+
+    @classmethod
+    def with_prefix(cls, prefix: str) -> TableNames:
+        return cls(users=f"{prefix}users", rooms=f"{prefix}rooms", messages=f"{prefix}messages")
+
+
+def local_credentials(settings: Settings) -> dict[str, str]:
+    # A local endpoint (moto, DynamoDB Local) accepts any key, but botocore refuses to sign
+    # without one; AWS itself always goes through the normal credential chain.
+    if settings.dynamodb_endpoint and not os.environ.get("AWS_ACCESS_KEY_ID"):
+        return {"aws_access_key_id": "parley-local", "aws_secret_access_key": "parley-local"}
+    return {}
+
+
+@asynccontextmanager
+async def open_client(settings: Settings, service: str = "dynamodb") -> AsyncIterator[DynamoClient]:
+    session = aioboto3.Session()
+    async with session.client(
+        service,
+        region_name=settings.aws_region,
+        endpoint_url=settings.dynamodb_endpoint,
+        config=CLIENT_CONFIG,
+        **local_credentials(settings),
+    ) as client:
+        yield client
+
+
+def _table_specs(names: TableNames) -> list[dict[str, Any]]:
+    string = "S"
+    return [
+        {
+            "TableName": names.users,
+            "KeySchema": [{"AttributeName": "username", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "username", "AttributeType": string}],
+        },
+        {
+            "TableName": names.rooms,
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": string}],
+        },
+        {
+            "TableName": names.messages,
+            "KeySchema": [
+                {"AttributeName": "room", "KeyType": "HASH"},
+                {"AttributeName": "id", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "room", "AttributeType": string},
+                {"AttributeName": "id", "AttributeType": string},
+            ],
+            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        },
+    ]
+
+
+async def create_missing_tables(client: DynamoClient, names: TableNames) -> list[str]:
+    """Create whichever tables do not exist yet and wait until they are active."""
+    existing: set[str] = set()
+    paginator = client.get_paginator("list_tables")
+    async for page in paginator.paginate():
+        existing.update(page.get("TableNames", []))
+    created = []
+    for spec in _table_specs(names):
+        if spec["TableName"] in existing:
+            continue
+        try:
+            await client.create_table(BillingMode="PAY_PER_REQUEST", **spec)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceInUseException":
+                raise
+        created.append(spec["TableName"])
+    waiter = client.get_waiter("table_exists")
+    for name in created:
+        await waiter.wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    return created

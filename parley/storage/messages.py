@@ -1,0 +1,151 @@
+"""Messages table: partition `room`, sort key `id` (a ULID), so a Query on one room reads its
+history in time order. Also the one place that turns an item, written by us or by anyone else,
+into a Message."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from parley.ids import MIN_ULID, is_ulid, iso_utc, ulid_datetime
+from parley.models import Message, Page
+from parley.storage.dynamo import DynamoClient, unavailable_on_failure
+
+MAX_TEXT_LENGTH = 4000  # code points, after trimming
+MAX_NAME_LENGTH = 64
+
+Item = dict[str, dict[str, Any]]
+
+
+class InvalidItem(ValueError):
+    """An item in the messages table that is not a message we can show."""
+
+
+def clean_text(text: str) -> str | None:
+    """The text as stored and shown, or None when it is empty or too long."""
+    trimmed = text.strip()
+    return trimmed if 1 <= len(trimmed) <= MAX_TEXT_LENGTH else None
+
+
+def to_item(message: Message) -> Item:
+    item: Item = {
+        "room": {"S": message.room},
+        "id": {"S": message.id},
+        "username": {"S": message.username},
+        "text": {"S": message.text},
+        "createdAt": {"S": message.created_at},
+    }
+    if message.client_id is not None:
+        item["clientId"] = {"S": message.client_id}
+    return item
+
+
+def _string(item: Item, name: str) -> str | None:
+    value = item.get(name)
+    if isinstance(value, dict) and isinstance(value.get("S"), str):
+        return str(value["S"])
+    return None
+
+
+def _created_at(item: Item, message_id: str) -> str:
+    raw = _string(item, "createdAt")
+    if raw is not None:
+        try:
+            return iso_utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+        except ValueError:
+            pass
+    return iso_utc(ulid_datetime(message_id))
+
+
+def from_item(item: Item) -> Message:
+    """Validate and normalize an item (DynamoDB JSON, as in Query results and stream images)."""
+    room, message_id = _string(item, "room"), _string(item, "id")
+    username, raw_text = _string(item, "username"), _string(item, "text")
+    if not room or len(room) > MAX_NAME_LENGTH:
+        raise InvalidItem("room missing or too long")
+    if message_id is None or not is_ulid(message_id):
+        raise InvalidItem("id is not a ULID")
+    if not username or not username.strip() or len(username) > MAX_NAME_LENGTH:
+        raise InvalidItem("username missing or too long")
+    text = clean_text(raw_text) if raw_text is not None else None
+    if text is None:
+        raise InvalidItem(f"text must be 1-{MAX_TEXT_LENGTH} characters after trimming")
+    return Message(
+        id=message_id,
+        room=room,
+        username=username.strip(),
+        text=text,
+        created_at=_created_at(item, message_id),
+        client_id=_string(item, "clientId"),
+    )
+
+
+class MessageStore:
+    def __init__(self, client: DynamoClient, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    async def put(self, message: Message) -> None:
+        with unavailable_on_failure():
+            await self._client.put_item(
+                TableName=self._table,
+                Item=to_item(message),
+                ConditionExpression="attribute_not_exists(id)",
+            )
+
+    async def exists(self, room: str, message_id: str) -> bool:
+        with unavailable_on_failure():
+            response = await self._client.get_item(
+                TableName=self._table,
+                Key={"room": {"S": room}, "id": {"S": message_id}},
+                ProjectionExpression="id",
+                ConsistentRead=True,
+            )
+        return "Item" in response
+
+    async def latest(self, room: str, *, limit: int) -> Page:
+        return await self._page(room, "#r = :r", {}, newest_first=True, limit=limit)
+
+    async def before(self, room: str, *, before: str, limit: int) -> Page:
+        bound = {":bound": {"S": before}}
+        return await self._page(
+            room, "#r = :r AND id < :bound", bound, newest_first=True, limit=limit
+        )
+
+    async def after(self, room: str, *, after: str, limit: int) -> Page:
+        bound = {":bound": {"S": after or MIN_ULID}}
+        return await self._page(
+            room, "#r = :r AND id > :bound", bound, newest_first=False, limit=limit
+        )
+
+    async def _page(
+        self, room: str, condition: str, values: Item, *, newest_first: bool, limit: int
+    ) -> Page:
+        # One extra item tells whether another page exists, so `next` is null exactly when
+        # nothing is left. Items that are not valid messages are skipped here as they are by
+        # the stream pipeline, so history shows what live clients were shown.
+        with unavailable_on_failure():
+            response = await self._client.query(
+                TableName=self._table,
+                KeyConditionExpression=condition,
+                ExpressionAttributeNames={"#r": "room"},
+                ExpressionAttributeValues={":r": {"S": room}, **values},
+                ScanIndexForward=not newest_first,
+                Limit=limit + 1,
+                ConsistentRead=True,
+            )
+        items: list[Item] = response.get("Items", [])[:limit]
+        # A Query also stops early at 1 MB of data (DynamoDB's page size limit).
+        has_more = len(response.get("Items", [])) > limit or "LastEvaluatedKey" in response
+        messages = [m for m in (_valid(item) for item in items) if m is not None]
+        if newest_first:
+            messages.reverse()
+        edge = items[-1]["id"]["S"] if has_more and items else None
+        return Page(messages=messages, next=edge)
+
+
+def _valid(item: Item) -> Message | None:
+    try:
+        return from_item(item)
+    except InvalidItem:
+        return None

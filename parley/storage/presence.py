@@ -1,0 +1,62 @@
+"""Who is online, per room, shared by every app instance. Each connected socket in a room is a
+member of the sorted set `presence:<room>` scored by when it expires; instances refresh their
+own sockets' entries, so the entries of an instance that died fade within PRESENCE_TTL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+PRESENCE_TTL_SECONDS = 30
+REFRESH_INTERVAL_SECONDS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceEntry:
+    room: str
+    sid: str
+    username: str
+
+    @property
+    def member(self) -> str:
+        return f"{self.sid}\t{self.username}"
+
+
+def _key(room: str) -> str:
+    return f"presence:{room}"
+
+
+def _expiry() -> float:
+    return (time.time() + PRESENCE_TTL_SECONDS) * 1000
+
+
+class PresenceStore:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def add(self, entry: PresenceEntry) -> list[str]:
+        await self._redis.zadd(_key(entry.room), {entry.member: _expiry()})
+        return await self.users(entry.room)
+
+    async def remove(self, entry: PresenceEntry) -> list[str]:
+        await self._redis.zrem(_key(entry.room), entry.member)
+        return await self.users(entry.room)
+
+    async def refresh(self, entries: Iterable[PresenceEntry]) -> None:
+        expiry = _expiry()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry in entries:
+                pipe.zadd(_key(entry.room), {entry.member: expiry})
+            await pipe.execute()
+
+    async def users(self, room: str) -> list[str]:
+        """Sorted, distinct names of the users with at least one live socket in the room."""
+        key = _key(room)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zremrangebyscore(key, "-inf", time.time() * 1000)
+            pipe.zrange(key, 0, -1)
+            _, members = await pipe.execute()
+        return sorted({member.split("\t", 1)[1] for member in members}, key=str.lower)

@@ -1,0 +1,110 @@
+"""The Redis side of sending a message: per-user idempotency by clientId, the per-user rate
+limit, and the "already delivered" mark that keeps the stream pipeline from delivering twice."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import orjson
+from redis.asyncio import Redis
+
+from parley.models import Message, MessageJSON
+
+# The contract promises clientId de-duplication "for at least 24 h"; two days leaves margin.
+SENT_TTL_SECONDS = 2 * 24 * 3600
+# DynamoDB Streams keep records for 24 h, so a delivered mark must outlive that.
+DELIVERED_TTL_SECONDS = 2 * 24 * 3600
+# A claim whose holder died is released after this, so a retry can proceed.
+PENDING_TTL_MS = 30_000
+_PENDING = "pending"
+
+# One round trip decides a send: a known clientId returns what it stored; otherwise the
+# per-user GCRA limit (https://en.wikipedia.org/wiki/Generic_cell_rate_algorithm) admits or
+# refuses it, and an admitted send claims the clientId and marks its id as delivered.
+_GATE = """
+local known = redis.call('GET', KEYS[1])
+if known then return {'known', known} end
+local now, interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tat = math.max(tonumber(redis.call('GET', KEYS[2]) or '0'), now)
+local tolerance = (burst - 1) * interval
+if tat - now > tolerance then
+  return {'limited', tostring(math.ceil(tat - tolerance - now))}
+end
+redis.call('SET', KEYS[2], tostring(tat + interval), 'PX', math.ceil(tat + interval - now) + 1)
+redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[5])
+redis.call('SET', KEYS[3], '1', 'EX', ARGV[6])
+return {'admitted', ''}
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    outcome: Literal["admitted", "known", "pending", "limited"]
+    message: Message | None = None
+    retry_after_ms: int = 0
+
+
+def delivered_key(room: str, message_id: str) -> str:
+    return f"delivered:{room}:{message_id}"
+
+
+class SendLedger:
+    def __init__(self, redis: Redis, *, rate_per_second: float, burst: int) -> None:
+        self._redis = redis
+        self._interval_ms = 1000 / rate_per_second
+        self._burst = burst
+        self._gate = redis.register_script(_GATE)
+        self._release = redis.register_script(_RELEASE)
+
+    @staticmethod
+    def _sent_key(username: str, client_id: str) -> str:
+        return f"sent:{username.lower()}:{client_id}"
+
+    async def admit(
+        self, *, username: str, client_id: str, room: str, message_id: str
+    ) -> GateResult:
+        keys = [
+            self._sent_key(username, client_id),
+            f"ratelimit:{username.lower()}",
+            delivered_key(room, message_id),
+        ]
+        args: list[str | float] = [
+            time.time() * 1000,
+            self._interval_ms,
+            self._burst,
+            _PENDING,
+            PENDING_TTL_MS,
+            DELIVERED_TTL_SECONDS,
+        ]
+        outcome, detail = await self._gate(keys=keys, args=args)
+        if outcome == "known":
+            if detail == _PENDING:
+                return GateResult("pending")
+            stored: MessageJSON = orjson.loads(detail)
+            return GateResult("known", message=Message.from_json(stored))
+        if outcome == "limited":
+            return GateResult("limited", retry_after_ms=int(detail))
+        return GateResult("admitted")
+
+    async def record(self, *, username: str, message: Message) -> None:
+        assert message.client_id is not None
+        key = self._sent_key(username, message.client_id)
+        await self._redis.set(key, orjson.dumps(message.to_json()), ex=SENT_TTL_SECONDS)
+
+    async def release(self, *, username: str, client_id: str) -> None:
+        """Give up a claim whose message was not stored, so a retry may store it."""
+        await self._release(keys=[self._sent_key(username, client_id)], args=[_PENDING])
+
+    async def claim_delivery(self, room: str, message_id: str) -> bool:
+        """For messages that arrive through the stream: True exactly once per message."""
+        claimed = await self._redis.set(
+            delivered_key(room, message_id), "1", ex=DELIVERED_TTL_SECONDS, nx=True
+        )
+        return bool(claimed)

@@ -1,0 +1,111 @@
+"""Bad input gets a 4xx with a JSON body that says what is wrong, and nothing is stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.utils import PASSWORD, register_and_login
+
+GOOD = {"username": "valid_name", "password": PASSWORD}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"username": "ab", "password": PASSWORD}, "username"),
+        ({"username": "a" * 33, "password": PASSWORD}, "username"),
+        ({"username": "bad name", "password": PASSWORD}, "username"),
+        ({"username": "naïve", "password": PASSWORD}, "username"),
+        ({"username": 12345, "password": PASSWORD}, "username"),
+        ({"password": PASSWORD}, "username"),
+        ({"username": "valid_name", "password": "short"}, "password"),
+        ({"username": "valid_name", "password": "x" * 129}, "password"),
+        ({"username": "valid_name", "password": None}, "password"),
+        ({"username": "valid_name"}, "password"),
+        ({**GOOD, "admin": True}, "admin"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/auth/register", "/api/auth/login"])
+async def test_bad_credentials_bodies_are_422(
+    http: httpx.AsyncClient, path: str, body: dict[str, Any], field: str
+) -> None:
+    response = await http.post(path, json=body)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error.startswith(field + ":"), error
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [(b"{not json", "application/json"), (b"[]", "application/json"), (b"", "application/json")],
+)
+async def test_malformed_json_is_422(
+    http: httpx.AsyncClient, content: bytes, content_type: str
+) -> None:
+    response = await http.post(
+        "/api/auth/register", content=content, headers={"content-type": content_type}
+    )
+    assert response.status_code == 422
+    assert "error" in response.json()
+
+
+async def test_a_failed_registration_stores_nothing(http: httpx.AsyncClient, username: str) -> None:
+    await http.post("/api/auth/register", json={"username": username, "password": "short"})
+    response = await http.post(
+        "/api/auth/login", json={"username": username, "password": "short-but-valid"}
+    )
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"name": ""}, "name:"),
+        ({"name": "x" * 65}, "name:"),
+        ({"name": "!!!"}, "name: must contain at least one letter or digit"),
+        ({"name": 7}, "name:"),
+        ({}, "name:"),
+    ],
+)
+async def test_bad_room_names_are_422(
+    http: httpx.AsyncClient, username: str, body: dict[str, Any], expected: str
+) -> None:
+    await register_and_login(http, username)
+    response = await http.post("/api/rooms", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"].startswith(expected)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=101",
+        "limit=abc",
+        "before=not-a-ulid",
+        "after=01ARZ3NDEKTSV4RRFFQ69G5FA",  # 25 characters
+        "before=01ARZ3NDEKTSV4RRFFQ69G5FAV&after=01ARZ3NDEKTSV4RRFFQ69G5FAV",
+    ],
+)
+async def test_bad_history_queries_are_422(
+    http: httpx.AsyncClient, username: str, query: str
+) -> None:
+    await register_and_login(http, username)
+    response = await http.get(f"/api/rooms/general/messages?{query}")
+    assert response.status_code == 422
+    assert response.json()["error"]
+
+
+async def test_unknown_routes_are_json_404(http: httpx.AsyncClient) -> None:
+    response = await http.get("/api/nothing-here")
+    assert response.status_code == 404
+    assert response.json() == {"error": "Not Found"} or "error" in response.json()
+
+
+async def test_wrong_method_is_json_405(http: httpx.AsyncClient) -> None:
+    response = await http.delete("/api/auth/me")
+    assert response.status_code == 405
+    assert "error" in response.json()

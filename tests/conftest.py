@@ -1,0 +1,129 @@
+"""Fixtures that start real services: one redis-server and one DynamoDB endpoint per test
+session (moto's server, or the endpoint named by PARLEY_TEST_DYNAMODB_ENDPOINT: a URL such as
+DynamoDB Local's, or "aws" for real AWS), and the app under uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from parley.config import Settings, load_settings
+from parley.devstack.services import ChildService, http_url, start_dynamodb, start_redis
+from parley.storage.dynamo import TableNames, open_client
+from tests.servers import AppServer, start_app
+
+StartApp = Callable[..., AppServer]
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("parley")
+
+
+@pytest.fixture(scope="session")
+def redis_service(workdir: Path) -> Iterator[ChildService]:
+    service = start_redis(workdir / "redis")
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint(workdir: Path) -> Iterator[str | None]:
+    """None means real AWS (through the usual credential chain)."""
+    configured = os.environ.get("PARLEY_TEST_DYNAMODB_ENDPOINT")
+    if configured:
+        yield None if configured == "aws" else configured
+        return
+    service = start_dynamodb(workdir / "dynamodb")
+    yield http_url(service)
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def base_env(redis_service: ChildService, dynamodb_endpoint: str | None) -> dict[str, str]:
+    env = {
+        "PARLEY_REDIS_URL": f"redis://127.0.0.1:{redis_service.port}/0",
+        "PARLEY_TABLE_PREFIX": f"parley-test-{secrets.token_hex(3)}-",
+        "PARLEY_BCRYPT_ROUNDS": "4",
+        "PARLEY_COOKIE_SECURE": "false",
+        "PARLEY_DYNAMODB_ENDPOINT": dynamodb_endpoint or "",
+    }
+    if dynamodb_endpoint:
+        env |= {"AWS_ACCESS_KEY_ID": "parley-test", "AWS_SECRET_ACCESS_KEY": "parley-test"}
+    return env
+
+
+def settings_for(env: dict[str, str]) -> Settings:
+    keys = ("redis_url", "table_prefix", "bcrypt_rounds", "cookie_secure", "dynamodb_endpoint")
+    values = {key: env[f"PARLEY_{key.upper()}"] for key in keys}
+    return load_settings(**values)
+
+
+@pytest.fixture(scope="session")
+def settings(base_env: dict[str, str]) -> Settings:
+    return settings_for(base_env)
+
+
+@pytest.fixture(scope="session")
+def tables(settings: Settings) -> Iterator[TableNames]:
+    from parley.cli import _create_tables
+
+    names = TableNames.with_prefix(settings.table_prefix)
+    asyncio.run(_create_tables(settings))
+    yield names
+    if os.environ.get("PARLEY_TEST_DYNAMODB_ENDPOINT"):
+        asyncio.run(_delete_tables(settings, names))
+
+
+async def _delete_tables(settings: Settings, names: TableNames) -> None:
+    async with open_client(settings) as client:
+        for name in (names.users, names.rooms, names.messages):
+            await client.delete_table(TableName=name)
+
+
+@pytest.fixture(scope="session")
+def start_server(base_env: dict[str, str], tables: TableNames, workdir: Path) -> Iterator[StartApp]:
+    """Start an extra app process; `redis_db` gives it a Redis database of its own."""
+    started: list[AppServer] = []
+
+    def start(redis_db: int = 0, **env: str) -> AppServer:
+        merged = {**base_env, **env}
+        merged["PARLEY_REDIS_URL"] = merged["PARLEY_REDIS_URL"].rsplit("/", 1)[0] + f"/{redis_db}"
+        server = start_app(merged, workdir / "logs")
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def app(start_server: StartApp) -> AppServer:
+    """The shared app process (Redis database 0)."""
+    return start_server()
+
+
+@pytest.fixture
+async def http(app: AppServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=app.url, timeout=20) as client:
+        yield client
+
+
+@pytest.fixture
+async def redis(redis_service: ChildService) -> AsyncIterator[Redis]:
+    client = Redis(port=redis_service.port, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def username() -> str:
+    return f"user_{secrets.token_hex(4)}"

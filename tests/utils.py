@@ -1,0 +1,29 @@
+"""Small factories the tests share."""
+
+from __future__ import annotations
+
+import httpx
+
+PASSWORD = "correct horse battery"
+
+
+async def register(http: httpx.AsyncClient, username: str, password: str = PASSWORD) -> None:
+    response = await http.post(
+        "/api/auth/register", json={"username": username, "password": password}
+    )
+    assert response.status_code == 201, response.text
+
+
+async def login(http: httpx.AsyncClient, username: str, password: str = PASSWORD) -> str:
+    """Log in and return the session cookie's value (the client keeps the cookie too)."""
+    body = {"username": username, "password": password}
+    response = await http.post("/api/auth/login", json=body)
+    assert response.status_code == 200, response.text
+    cookie = response.cookies.get("parley_session")
+    assert cookie
+    return cookie
+
+
+async def register_and_login(http: httpx.AsyncClient, username: str) -> str:
+    await register(http, username)
+    return await login(http, username)
