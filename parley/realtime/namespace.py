@@ -3,6 +3,7 @@ payload and calls the service; `guarded` turns every failure into an error ack."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 HISTORY_ON_JOIN = 50
 TYPING_INTERVAL_SECONDS = 1.5
+ACK_FLUSH_SECONDS = 0.1
 
 Ack = dict[str, Any]
 Event = TypeVar("Event", bound=BaseModel)
@@ -101,7 +103,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return failure("not connected")
         try:
             if await self.services.sessions.touch(connection.session_key) is None:
-                await self.expire([sid])
+                # After this ack has gone out: a socket dropped first would never receive it.
+                self.server.start_background_task(self._expire_after_ack, sid)
                 return failure("session expired")
             return await action(sid, connection, parse(model, args))
         except (InvalidPayload, SendRefused) as refused:
@@ -174,6 +177,10 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             # written before the disconnect that follows it.
             await self.emit("session_expired", {}, to=sid, ignore_queue=True)
             await self.disconnect(sid)
+
+    async def _expire_after_ack(self, sid: str) -> None:
+        await asyncio.sleep(ACK_FLUSH_SECONDS)
+        await self.expire([sid])
 
     async def expire_session(self, key: str) -> None:
         """A session ended (logout): its sockets on every instance hear it now; sockets here

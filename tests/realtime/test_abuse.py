@@ -1,0 +1,89 @@
+"""Malformed events get an error ack and never cost the connection; the per-user rate limit."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from tests.conftest import StartApp
+from tests.realtime.client import ChatClient
+from tests.realtime.conftest import Connect, Signup
+
+MEGABYTE = "x" * (1024 * 1024)
+
+BAD_PAYLOADS: list[tuple[str, Any, str]] = [
+    ("join", None, "payload must be one object"),
+    ("join", "general", "payload must be one object"),
+    ("join", ["general"], "payload must be one object"),
+    ("join", {}, "room: Field required"),
+    ("join", {"room": 5}, "room: Input should be a valid string"),
+    ("join", {"room": ""}, "room: String should have at least 1 character"),
+    ("join", {"room": "no-such-room"}, "No room 'no-such-room'"),
+    ("join", {"room": MEGABYTE}, "payload too large"),
+    ("join", {"room": "general", "extra": 1}, "extra: Extra inputs are not permitted"),
+    ("leave", {"room": None}, "room: Input should be a valid string"),
+    ("message", {"room": "general", "text": "hi"}, "clientId: Field required"),
+    ("message", {"room": "general", "text": "hi", "clientId": ""}, "clientId: String should"),
+    ("message", {"room": "general", "text": "hi", "clientId": "c" * 65}, "clientId: String"),
+    ("message", {"room": "general", "text": "   ", "clientId": "c1"}, "text: must be 1-4000"),
+    ("message", {"room": "general", "text": "y" * 4001, "clientId": "c2"}, "text: must be"),
+    ("message", {"room": "general", "text": MEGABYTE, "clientId": "c3"}, "payload too large"),
+    ("message", {"room": "general", "text": 42, "clientId": "c4"}, "text: Input should be"),
+    ("message", {"room": "elsewhere", "text": "hi", "clientId": "c5"}, "Join room 'elsewhere'"),
+    ("message", {"room": "general", "text": {"$gt": ""}, "clientId": "c6"}, "text: Input"),
+    ("typing", {"room": 1.5}, "room: Input should be a valid string"),
+    ("typing", {"room": "not-joined"}, "Join room 'not-joined' first"),
+]
+
+
+@pytest.mark.parametrize(("event", "payload", "error"), BAD_PAYLOADS)
+async def test_malformed_events_get_an_error_ack(
+    signup: Signup, connect: Connect, event: str, payload: Any, error: str
+) -> None:
+    client = await connect(await signup())
+    await client.join()
+    ack = await client.call(event, payload)
+    assert ack["ok"] is False
+    assert ack["error"].startswith(error), ack
+    # The connection is still good.
+    assert (await client.send("still here"))["ok"] is True
+
+
+async def test_text_of_exactly_4000_characters_is_accepted(
+    signup: Signup, connect: Connect
+) -> None:
+    client = await connect(await signup())
+    await client.join()
+    text = "😀" * 4000  # 4000 code points, 16000 bytes
+    ack = await client.send(f"  {text}\n")
+    assert ack["ok"] is True
+    assert ack["message"]["text"] == text
+
+
+async def test_a_flood_of_bad_events_does_not_hurt_others(signup: Signup, connect: Connect) -> None:
+    attacker, bystander = await connect(await signup()), await connect(await signup())
+    await bystander.join()
+    acks = await asyncio.gather(*(attacker.call(e, p) for e, p, _ in BAD_PAYLOADS * 3))
+    assert all(ack["ok"] is False for ack in acks)
+    assert (await bystander.send("fine"))["ok"] is True
+
+
+async def test_rate_limit_burst_then_steady(start_server: StartApp, signup: Signup) -> None:
+    server = start_server(redis_db=4, PARLEY_MESSAGE_RATE="2", PARLEY_MESSAGE_BURST="5")
+    person = await signup(server)
+    client = ChatClient(server, person.cookie)
+    await client.connect()
+    try:
+        await client.join()
+        acks = [await client.send(f"burst {i}") for i in range(6)]
+        assert [ack["ok"] for ack in acks] == [True] * 5 + [False]
+        assert acks[-1]["error"].startswith("Rate limit: too many messages, retry in")
+        await asyncio.sleep(0.6)  # one token comes back every 0.5 s
+        assert (await client.send("after a pause"))["ok"] is True
+        assert (await client.send("too soon"))["ok"] is False
+        # A retry of a stored message is answered from the ledger, not limited.
+        assert (await client.send("burst 0", client_id=acks[0]["message"]["clientId"]))["ok"]
+    finally:
+        await client.close()
