@@ -53,6 +53,9 @@ def base_env(redis_service: ChildService, dynamodb_endpoint: str | None) -> dict
         "PARLEY_TABLE_PREFIX": f"parley-test-{secrets.token_hex(3)}-",
         "PARLEY_BCRYPT_ROUNDS": "4",
         "PARLEY_COOKIE_SECURE": "false",
+        # Tests send in bursts; the limiter has its own test with its own server.
+        "PARLEY_MESSAGE_RATE": "1000",
+        "PARLEY_MESSAGE_BURST": "1000",
         "PARLEY_DYNAMODB_ENDPOINT": dynamodb_endpoint or "",
     }
     if dynamodb_endpoint:
