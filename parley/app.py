@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import socketio
@@ -15,6 +15,7 @@ from parley.api.errors import install_error_handlers
 from parley.api.security import SecurityMiddleware
 from parley.api.web import DEFAULT_DIST, mount_web
 from parley.config import Settings
+from parley.ingest.runner import consuming_stream
 from parley.realtime.server import Realtime
 from parley.services import open_services
 
@@ -24,14 +25,15 @@ log = logging.getLogger(__name__)
 def create_api(settings: Settings, realtime: Realtime) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_services(settings) as services:
+        async with AsyncExitStack() as stack:
+            services = await stack.enter_async_context(open_services(settings))
             await services.rooms.ensure_general()
             app.state.services = services
             realtime.start(services)
-            try:
-                yield
-            finally:
-                await realtime.stop()
+            stack.push_async_callback(realtime.stop)
+            if settings.stream_consumer:
+                await stack.enter_async_context(consuming_stream(services, realtime.broadcaster))
+            yield
 
     api = FastAPI(
         title="Parley",

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -73,6 +74,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
+def _exit_cleanly_on_sigterm() -> None:
+    """SIGTERM ends the command like Ctrl-C: cleanup runs and the exit code is 0. (uvicorn
+    shuts down gracefully on it, then re-raises it to the handler found here.)"""
+
+    def handler(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def _serve(settings: Settings) -> int:
     from parley.app import create_app
     from parley.devstack.services import port_in_use
@@ -91,6 +102,7 @@ def _serve(settings: Settings) -> int:
         proxy_headers=True,
         timeout_graceful_shutdown=10,
     )
+    _exit_cleanly_on_sigterm()
     uvicorn.Server(config).run()
     return 0
 
@@ -130,7 +142,7 @@ def _dev(args: argparse.Namespace) -> int:
             "choose another with --port or PARLEY_PORT"
         )
     data_dir: Path = args.data_dir.resolve()
-    local.terminate_on_signals()
+    _exit_cleanly_on_sigterm()
     with ExitStack() as children:
         overrides: dict[str, object] = _options(args, "port")
         try:

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     login_max_failures_per_address: Annotated[int, Field(ge=1)] = 30
     login_lockout_seconds: Annotated[int, Field(ge=1)] = 900
     web_dist: str | None = None
+    # Off where another runner (the Lambda of infra/template.yaml) reads the stream.
+    stream_consumer: bool = True
 
     @field_validator("redis_url", "dynamodb_endpoint", "allowed_origins", "web_dist")
     @classmethod

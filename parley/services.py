@@ -15,7 +15,7 @@ from parley.storage.dynamo import DynamoClient, TableNames, open_client
 from parley.storage.messages import MessageStore
 from parley.storage.presence import PresenceStore
 from parley.storage.rooms import RoomStore
-from parley.storage.sends import SendLedger
+from parley.storage.sends import DeliveryMarks, SendLedger
 from parley.storage.sessions import SessionStore
 from parley.storage.throttle import LoginThrottle
 from parley.storage.users import UserStore
@@ -44,6 +44,7 @@ class Services:
     messages: MessageStore
     presence: PresenceStore
     ledger: SendLedger
+    deliveries: DeliveryMarks
 
     @property
     def tables(self) -> TableNames:
@@ -81,4 +82,5 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             ledger=SendLedger(
                 redis, rate_per_second=settings.message_rate, burst=settings.message_burst
             ),
+            deliveries=DeliveryMarks(redis),
         )

@@ -141,12 +141,3 @@ def redis_url(service: ChildService) -> str:
 
 def http_url(service: ChildService) -> str:
     return f"http://{LOOPBACK}:{service.port}"
-
-
-def terminate_on_signals() -> None:
-    """Turn SIGTERM into KeyboardInterrupt while the stack starts, so cleanup always runs."""
-
-    def handler(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGTERM, handler)

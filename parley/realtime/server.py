@@ -13,7 +13,7 @@ import socketio
 from parley.config import Settings
 from parley.messaging import Messenger
 from parley.models import Message
-from parley.realtime.channels import room_channel
+from parley.realtime.channels import room_channel, socketio_channel
 from parley.realtime.namespace import ChatNamespace
 from parley.services import Services
 from parley.storage.presence import REFRESH_INTERVAL_SECONDS
@@ -28,11 +28,6 @@ SESSION_SWEEP_SECONDS = 2.0
 MAX_PACKET_BYTES = 2 * 1024 * 1024
 
 
-def socketio_channel(table_prefix: str) -> str:
-    """Deployments (and test runs) sharing one Redis do not hear each other's broadcasts."""
-    return f"{table_prefix}socketio"
-
-
 class SocketBroadcaster:
     def __init__(self, server: socketio.AsyncServer) -> None:
         self._server = server
@@ -45,8 +40,9 @@ class Realtime:
     """Built with the app; attached to the services when the app starts."""
 
     def __init__(self, settings: Settings) -> None:
+        redis_url = settings.require_redis_url()
         manager = socketio.AsyncRedisManager(
-            settings.require_redis_url(), channel=socketio_channel(settings.table_prefix)
+            redis_url, channel=socketio_channel(redis_url, settings.table_prefix)
         )
         # cors_allowed_origins=[] leaves the Origin check to the handshake, which refuses a
         # foreign origin with the contract's "forbidden origin" message.
@@ -56,6 +52,7 @@ class Realtime:
             cors_allowed_origins=[],
             max_http_buffer_size=MAX_PACKET_BYTES,
         )
+        self.broadcaster = SocketBroadcaster(self.server)
         self._namespace: ChatNamespace | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -69,7 +66,7 @@ class Realtime:
         messenger = Messenger(
             messages=services.messages,
             ledger=services.ledger,
-            broadcaster=SocketBroadcaster(self.server),
+            broadcaster=self.broadcaster,
         )
         self._namespace = ChatNamespace(services, messenger)
         self.server.register_namespace(self._namespace)

@@ -102,9 +102,20 @@ class SendLedger:
         """Give up a claim whose message was not stored, so a retry may store it."""
         await self._release(keys=[self._sent_key(username, client_id)], args=[_PENDING])
 
+
+class DeliveryMarks:
+    """For messages that arrive through the stream: whether one was delivered already."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
     async def claim_delivery(self, room: str, message_id: str) -> bool:
-        """For messages that arrive through the stream: True exactly once per message."""
+        """True exactly once per message."""
         claimed = await self._redis.set(
             delivered_key(room, message_id), "1", ex=DELIVERED_TTL_SECONDS, nx=True
         )
         return bool(claimed)
+
+    async def unclaim_delivery(self, room: str, message_id: str) -> None:
+        """The broadcast after a claim failed: let the next attempt deliver it."""
+        await self._redis.delete(delivered_key(room, message_id))

@@ -18,19 +18,20 @@ from tests.utils import register_and_login
 async def test_two_users_chatting(signup: Signup, connect: Connect) -> None:
     alice, bob = await signup(), await signup()
     a, b = await connect(alice), await connect(bob)
-    await a.join()
-    await b.join()
-    ack = await a.send("  hello bob  ")
+    room = await create_room(a, f"chat {secrets.token_hex(3)}")
+    await a.join(room)
+    await b.join(room)
+    ack = await a.send("  hello bob  ", room)
     assert ack["ok"] is True
     sent = ack["message"]
     assert sent["text"] == "hello bob"
     assert sent["username"] == alice.username
-    assert sent["room"] == "general"
+    assert sent["room"] == room
     assert sent["createdAt"].endswith("Z")
     assert len(sent["id"]) == 26
     assert await b.next("message") == sent
     assert await a.next("message") == sent  # the sender gets the broadcast too
-    reply = await b.send("hi alice")
+    reply = await b.send("hi alice", room)
     assert (await a.next("message"))["text"] == "hi alice"
     assert reply["ok"]
 
@@ -63,15 +64,21 @@ async def test_a_repeated_client_id_is_stored_and_broadcast_once(
     signup: Signup, connect: Connect
 ) -> None:
     sender, reader = await connect(await signup()), await connect(await signup())
-    await sender.join()
-    await reader.join()
-    first = await sender.send("only once", client_id="retry-1")
-    again = await sender.send("only once", client_id="retry-1")
+    room = await create_room(sender, f"retries {secrets.token_hex(3)}")
+    await sender.join(room)
+    await reader.join(room)
+    first = await sender.send("only once", room, client_id="retry-1")
+    again = await sender.send("only once", room, client_id="retry-1")
     assert again == first
     # Concurrent repeats, as when a retry races the first attempt.
-    racing = await asyncio.gather(*(sender.send("racing", client_id="race-1") for _ in range(5)))
+    racing = await asyncio.gather(
+        *(sender.send("racing", room, client_id="race-1") for _ in range(5))
+    )
     assert len({ack["message"]["id"] for ack in racing}) == 1
-    await sender.send("marker")
+    # The same clientId in another room is still the same message.
+    await sender.join("general")
+    assert (await sender.send("elsewhere", "general", client_id="retry-1")) == first
+    await sender.send("marker", room)
     texts = [(await reader.next("message"))["text"] for _ in range(3)]
     assert texts == ["only once", "racing", "marker"]
     assert reader.drain("message") == []

@@ -1,0 +1,50 @@
+"""The stream Lambda: a DynamoDB Streams event source mapping on the messages table calls this
+with a batch of records; each new message reaches its room's clients through the Socket.IO
+Redis channel the app instances listen on.
+
+Partial batch responses (ReportBatchItemFailures): on the first record that could not be
+delivered, that record and everything after it are reported, and Lambda retries from there
+(https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from parley.config import Settings, load_settings
+from parley.ingest.pipeline import IngestStats, StreamRecord, process_record
+from parley.realtime.emitter import RedisEmitter
+from parley.services import open_redis
+from parley.storage.sends import DeliveryMarks
+
+log = logging.getLogger(__name__)
+
+
+def handler(event: dict[str, Any], context: object = None) -> dict[str, list[dict[str, str]]]:
+    return asyncio.run(handle_records(event.get("Records", []), load_settings()))
+
+
+async def handle_records(
+    records: Sequence[StreamRecord], settings: Settings
+) -> dict[str, list[dict[str, str]]]:
+    redis_url = settings.require_redis_url()
+    redis = open_redis(redis_url)
+    ledger = DeliveryMarks(redis)
+    emitter = RedisEmitter(redis_url, table_prefix=settings.table_prefix)
+    stats = IngestStats()
+    failures: list[dict[str, str]] = []
+    try:
+        for record in records:
+            try:
+                await process_record(record, ledger=ledger, broadcaster=emitter, stats=stats)
+            except Exception as exc:
+                log.warning("stream record not delivered, batch retried from it: %s", exc)
+                failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
+                break
+    finally:
+        await emitter.close()
+        await redis.aclose()
+    log.info("stream batch: %s", stats)
+    return {"batchItemFailures": failures}

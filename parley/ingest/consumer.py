@@ -1,0 +1,205 @@
+"""The stream consumer inside the app: follows every shard of the messages table's stream,
+with a lease so one instance reads at a time and checkpoints so a restart resumes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from parley.ingest.pipeline import DeliveryLedger, IngestStats, process_records
+from parley.messaging import Broadcaster
+from parley.storage.dynamo import DynamoClient
+from parley.storage.stream_state import LEASE_MS, StreamCheckpoints, StreamLease
+
+log = logging.getLogger(__name__)
+
+# DynamoDB Streams allows about 5 GetRecords calls per second per shard; an idle shard is
+# polled 4 times a second, which bounds the delay of an outside write to ~250 ms plus work.
+IDLE_POLL_SECONDS = 0.25
+LEASE_RENEW_SECONDS = LEASE_MS / 1000 / 3
+MAX_BACKOFF_SECONDS = 10.0
+_RESTART_ITERATOR = {"ExpiredIteratorException", "TrimmedDataAccessException"}
+_THROTTLED = {"LimitExceededException", "ProvisionedThroughputExceededException"}
+
+
+@dataclass
+class Shard:
+    id: str
+    parent: str | None
+    iterator: str | None = None
+    done: bool = False
+
+
+@dataclass
+class StreamReader:
+    """One stream, read shard by shard in parent-before-child order."""
+
+    arn: str
+    checkpoints: StreamCheckpoints
+    shards: dict[str, Shard] = field(default_factory=dict)
+
+
+class StreamConsumer:
+    def __init__(
+        self,
+        *,
+        dynamo: DynamoClient,
+        streams: DynamoClient,
+        table: str,
+        lease: StreamLease,
+        checkpoints_for: Callable[[str], StreamCheckpoints],
+        ledger: DeliveryLedger,
+        broadcaster: Broadcaster,
+    ) -> None:
+        self._dynamo = dynamo
+        self._streams = streams
+        self._table = table
+        self._lease = lease
+        self._checkpoints_for = checkpoints_for
+        self._ledger = ledger
+        self._broadcaster = broadcaster
+        self.stats = IngestStats()
+
+    async def run(self) -> None:
+        """Forever: hold the lease, then read; on errors back off and start again."""
+        backoff = 0.5
+        while True:
+            try:
+                if await self._lease.hold():
+                    log.info("stream consumer: lease taken, reading %s", self._table)
+                    await self._read_while_leased()
+                else:
+                    await asyncio.sleep(LEASE_RENEW_SECONDS)
+                backoff = 0.5
+            except asyncio.CancelledError:
+                await self._release_quietly()
+                raise
+            except Exception as exc:
+                log.warning("stream consumer: %s; retrying in %.1f s", _describe(exc), backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+    async def _release_quietly(self) -> None:
+        try:
+            await asyncio.shield(self._lease.release())
+        except Exception as exc:
+            log.info("stream consumer: lease not released (%s); it expires", exc)
+
+    async def _read_while_leased(self) -> None:
+        reader = await self._open_stream()
+        loop = asyncio.get_running_loop()
+        renew_at = loop.time() + LEASE_RENEW_SECONDS
+        while True:
+            if loop.time() >= renew_at:
+                if not await self._lease.hold():
+                    log.info("stream consumer: lease lost, standing by")
+                    return
+                renew_at = loop.time() + LEASE_RENEW_SECONDS
+            busy = await self._poll_once(reader)
+            if not busy:
+                await asyncio.sleep(IDLE_POLL_SECONDS)
+                await self._refresh_shards(reader)
+
+    async def _open_stream(self) -> StreamReader:
+        table = await self._dynamo.describe_table(TableName=self._table)
+        arn = table["Table"].get("LatestStreamArn")
+        if not arn:
+            raise RuntimeError(f"table {self._table} has no stream")
+        reader = StreamReader(arn=arn, checkpoints=self._checkpoints_for(arn))
+        await self._refresh_shards(reader)
+        return reader
+
+    async def _refresh_shards(self, reader: StreamReader) -> None:
+        """Learn new shards (DynamoDB splits and rolls them over time)."""
+        started, checkpoints = await reader.checkpoints.load()
+        found: list[dict[str, Any]] = []
+        start_after: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"StreamArn": reader.arn}
+            if start_after:
+                kwargs["ExclusiveStartShardId"] = start_after
+            description = (await self._streams.describe_stream(**kwargs))["StreamDescription"]
+            found.extend(description.get("Shards", []))
+            start_after = description.get("LastEvaluatedShardId")
+            if not start_after:
+                break
+        for raw in found:
+            if raw["ShardId"] in reader.shards:
+                continue
+            shard = Shard(id=raw["ShardId"], parent=raw.get("ParentShardId"))
+            shard.iterator = await self._iterator(reader, shard, started, checkpoints)
+            reader.shards[shard.id] = shard
+            log.info("stream consumer: following shard %s", shard.id)
+        if not started:
+            await reader.checkpoints.mark_started()
+
+    async def _iterator(
+        self, reader: StreamReader, shard: Shard, started: bool, checkpoints: dict[str, str]
+    ) -> str | None:
+        kwargs: dict[str, Any] = {"StreamArn": reader.arn, "ShardId": shard.id}
+        done = checkpoints.get(shard.id)
+        if done is not None:
+            kwargs |= {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": done}
+        else:
+            # First start of a deployment: from now on. A shard that appeared later: all of it.
+            kwargs["ShardIteratorType"] = "TRIM_HORIZON" if started else "LATEST"
+        try:
+            response = await self._streams.get_shard_iterator(**kwargs)
+        except ClientError as exc:
+            if _code(exc) != "TrimmedDataAccessException":
+                raise
+            kwargs = {"StreamArn": reader.arn, "ShardId": shard.id}
+            response = await self._streams.get_shard_iterator(
+                **kwargs, ShardIteratorType="TRIM_HORIZON"
+            )
+        iterator: str | None = response.get("ShardIterator")
+        return iterator
+
+    async def _poll_once(self, reader: StreamReader) -> bool:
+        """One GetRecords per readable shard; True if any returned records."""
+        busy = False
+        for shard in list(reader.shards.values()):
+            if shard.done or shard.iterator is None or self._waiting_for_parent(reader, shard):
+                continue
+            busy |= await self._read_shard(reader, shard)
+        return busy
+
+    def _waiting_for_parent(self, reader: StreamReader, shard: Shard) -> bool:
+        parent = reader.shards.get(shard.parent) if shard.parent else None
+        return parent is not None and not parent.done
+
+    async def _read_shard(self, reader: StreamReader, shard: Shard) -> bool:
+        try:
+            response = await self._streams.get_records(ShardIterator=shard.iterator, Limit=1000)
+        except ClientError as exc:
+            if _code(exc) in _RESTART_ITERATOR:
+                _, checkpoints = await reader.checkpoints.load()
+                shard.iterator = await self._iterator(reader, shard, True, checkpoints)
+                return True
+            raise
+        records = response.get("Records", [])
+        if records:
+            await process_records(
+                records, ledger=self._ledger, broadcaster=self._broadcaster, stats=self.stats
+            )
+            await reader.checkpoints.save(shard.id, records[-1]["dynamodb"]["SequenceNumber"])
+        shard.iterator = response.get("NextShardIterator")
+        if shard.iterator is None:
+            shard.done = True
+            log.info("stream consumer: shard %s closed and read to its end", shard.id)
+        return bool(records)
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ClientError) and _code(exc) in _THROTTLED:
+        return "stream throttled"
+    return f"{type(exc).__name__}: {exc}"
