@@ -1,0 +1,656 @@
+"""The AWS deployment, checked offline: infra/template.yaml lints clean with cfn-lint, expands
+through the SAM transform (aws-sam-translator, as `sam validate` does without an account) and
+holds the pieces docs/deploy.md promises; the Dockerfile keeps its promises too.
+
+A dependency-cycle check of its own matters here: CloudFront needs the ALB and the API, and
+the function and the task need CloudFront's domain name.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "infra" / "template.yaml"
+
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+ALL_VIEWER_AND_CLOUDFRONT_HEADERS = "33f36d7e-f396-46d9-90e0-52428a34d9dc"
+APP_TABLE_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:DescribeTable",
+}
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """SafeLoader plus CloudFormation's short tags (!Ref, !Sub, !GetAtt a.b ...)."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    value: Any
+    if suffix == "GetAtt" and isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node).split(".", 1)
+    elif isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def _load_template() -> dict[str, Any]:
+    return yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506
+
+
+@pytest.fixture(scope="module")
+def sam_template() -> dict[str, Any]:
+    return _load_template()
+
+
+@pytest.fixture(scope="module")
+def expanded(sam_template: dict[str, Any]) -> dict[str, Any]:
+    """The template after the SAM transform, offline: local CodeUris become S3 URIs (what
+    `sam validate` does) and the managed-policy lookup is a stub (the template names none)."""
+    from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies(ManagedPolicyLoader):
+        def __init__(self) -> None:
+            pass
+
+        def load(self) -> dict[str, str]:
+            return {}
+
+    template = copy.deepcopy(sam_template)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://parley-artifacts/lambda.zip"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        patch.setenv("AWS_REGION", "us-east-1")
+        return transform(
+            template,
+            {"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/parley:test"},
+            NoManagedPolicies(),
+        )
+
+
+def _resources(template: dict[str, Any], type_: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
+
+
+def _one(template: dict[str, Any], type_: str) -> dict[str, Any]:
+    found = _resources(template, type_)
+    assert len(found) == 1, f"expected one {type_}, found {sorted(found)}"
+    return next(iter(found.values()))
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    yield node
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def _mentions(node: Any, logical_id: str) -> bool:
+    """Whether a property refers to a resource (Ref, GetAtt or ${...} in a Sub)."""
+    for item in _walk(node):
+        if isinstance(item, dict):
+            if item.get("Ref") == logical_id:
+                return True
+            get_att = item.get("Fn::GetAtt")
+            if isinstance(get_att, list) and get_att and get_att[0] == logical_id:
+                return True
+            sub = item.get("Fn::Sub")
+            text = sub[0] if isinstance(sub, list) else sub
+            if isinstance(text, str) and re.search(rf"\$\{{{re.escape(logical_id)}[.}}]", text):
+                return True
+    return False
+
+
+# ---------------------------------------------------------------- lint and transform
+
+
+def test_cfn_lint_finds_nothing() -> None:
+    """Errors and warnings both fail; none is silenced (the template has no cfn-lint Metadata)."""
+    from cfnlint.api import ManualArgs, lint_file
+
+    matches = lint_file(TEMPLATE, config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
+    assert [str(m) for m in matches] == []
+
+
+def test_template_silences_no_cfn_lint_rule(sam_template: dict[str, Any]) -> None:
+    for item in _walk(sam_template):
+        if isinstance(item, dict):
+            assert "cfn-lint" not in item
+
+
+def _dependencies(template: dict[str, Any]) -> dict[str, set[str]]:
+    """Each resource's direct dependencies: Ref, GetAtt, ${...} inside Sub, DependsOn."""
+    names = set(template["Resources"])
+    graph: dict[str, set[str]] = {}
+    for name, resource in template["Resources"].items():
+        depends = resource.get("DependsOn", [])
+        found = {depends} if isinstance(depends, str) else set(depends)
+        for item in _walk(resource.get("Properties", {})):
+            if not isinstance(item, dict):
+                continue
+            if isinstance(item.get("Ref"), str):
+                found.add(item["Ref"])
+            if isinstance(item.get("Fn::GetAtt"), list):
+                found.add(item["Fn::GetAtt"][0])
+            sub = item.get("Fn::Sub")
+            text = sub[0] if isinstance(sub, list) else sub
+            if isinstance(text, str):
+                found.update(m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text))
+        graph[name] = found & names
+    return graph
+
+
+def test_no_dependency_cycle(expanded: dict[str, Any]) -> None:
+    """CloudFront needs the ALB and the API; the function and the task need CloudFront's domain.
+    (cfn-lint's own E3004 does not see a cycle made through Fn::Sub after the SAM transform.)"""
+    graph = _dependencies(expanded)
+    state: dict[str, str] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = "open"
+        for dependency in sorted(graph[node]):
+            if state.get(dependency) == "open":
+                cycle = [*path[path.index(dependency) :], dependency]
+                pytest.fail("dependency cycle: " + " -> ".join(cycle))
+            if dependency not in state:
+                visit(dependency, [*path, dependency])
+        state[node] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert graph["HttpApiFunction"] >= {"Distribution", "HttpApiFunctionRole"}
+    assert "HttpApiFunction" not in graph["HttpApi"]
+
+
+def test_sam_transform_expands_to_plain_cloudformation(expanded: dict[str, Any]) -> None:
+    types = {r["Type"] for r in expanded["Resources"].values()}
+    assert not any(t.startswith("AWS::Serverless::") for t in types)
+    assert "Transform" not in expanded
+    for needed in (
+        "AWS::Lambda::Function",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::ApiGatewayV2::Api",
+        "AWS::ECS::Service",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "AWS::ElastiCache::ReplicationGroup",
+        "AWS::CloudFront::Distribution",
+        "AWS::CloudFront::Function",
+        "AWS::S3::Bucket",
+        "AWS::SQS::Queue",
+        "AWS::EC2::VPC",
+        "AWS::EC2::VPCEndpoint",
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+    ):
+        assert needed in types, needed
+
+
+# ---------------------------------------------------------------- DynamoDB
+
+
+def test_tables_follow_the_contract(expanded: dict[str, Any]) -> None:
+    assert expanded["Parameters"]["TablePrefix"]["Default"] == "parley-"
+    tables = _resources(expanded, "AWS::DynamoDB::Table")
+    keys = {
+        "UsersTable": ("${TablePrefix}users", [("username", "HASH")]),
+        "RoomsTable": ("${TablePrefix}rooms", [("id", "HASH")]),
+        "MessagesTable": ("${TablePrefix}messages", [("room", "HASH"), ("id", "RANGE")]),
+    }
+    assert set(tables) == set(keys)
+    for name, (table_name, schema) in keys.items():
+        props = tables[name]["Properties"]
+        assert props["TableName"] == {"Fn::Sub": table_name}
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]] == schema
+        assert {a["AttributeType"] for a in props["AttributeDefinitions"]} == {"S"}
+        assert tables[name]["DeletionPolicy"] == "Retain"
+    assert tables["MessagesTable"]["Properties"]["StreamSpecification"] == {
+        "StreamViewType": "NEW_IMAGE"
+    }
+
+
+# ---------------------------------------------------------------- Lambda functions
+
+
+def _function(expanded: dict[str, Any], handler: str) -> dict[str, Any]:
+    functions = [
+        f["Properties"]
+        for f in _resources(expanded, "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == handler
+    ]
+    assert len(functions) == 1, handler
+    return functions[0]
+
+
+@pytest.mark.parametrize("handler", ["parley.aws.http.handler", "parley.aws.stream.handler"])
+def test_functions_run_python_312_in_the_private_subnets(
+    expanded: dict[str, Any], handler: str
+) -> None:
+    props = _function(expanded, handler)
+    assert props["Runtime"] == "python3.12"
+    assert sorted(s["Ref"] for s in props["VpcConfig"]["SubnetIds"]) == [
+        "PrivateSubnetA",
+        "PrivateSubnetB",
+    ]
+    env = props["Environment"]["Variables"]
+    assert "AWS_REGION" not in env  # reserved: Lambda sets it
+    assert _mentions(env["PARLEY_REDIS_URL"], "RedisUrlSecret")
+    assert env["PARLEY_TABLE_PREFIX"] == {"Ref": "TablePrefix"}
+
+
+def test_http_function_knows_the_public_origin(expanded: dict[str, Any]) -> None:
+    env = _function(expanded, "parley.aws.http.handler")["Environment"]["Variables"]
+    assert env["PARLEY_COOKIE_SECURE"] == "true"
+    origins = env["PARLEY_ALLOWED_ORIGINS"]
+    assert _mentions(origins, "Distribution")
+    assert "https://${Distribution.DomainName}" in json.dumps(origins)
+
+
+def test_http_api_is_payload_v2_on_api_paths(expanded: dict[str, Any]) -> None:
+    integration = _one(expanded, "AWS::ApiGatewayV2::Integration")["Properties"]
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert integration["PayloadFormatVersion"] == "2.0"
+    assert _mentions(integration["IntegrationUri"], "HttpApiFunction")
+    route = _one(expanded, "AWS::ApiGatewayV2::Route")["Properties"]
+    assert route["RouteKey"] == "ANY /api/{proxy+}"
+    assert _one(expanded, "AWS::ApiGatewayV2::Api")["Properties"]["ProtocolType"] == "HTTP"
+    permission = _one(expanded, "AWS::Lambda::Permission")["Properties"]
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+
+
+def test_stream_mapping_is_bounded_and_reports_item_failures(expanded: dict[str, Any]) -> None:
+    mapping = _one(expanded, "AWS::Lambda::EventSourceMapping")["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["MessagesTable", "StreamArn"]}
+    assert mapping["FunctionName"] == {"Ref": "StreamFunction"}
+    assert mapping["StartingPosition"] == "LATEST"
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert 0 <= mapping["MaximumRetryAttempts"] <= 10
+    assert 1 <= mapping["BatchSize"] <= 1000
+    assert 60 <= mapping["MaximumRecordAgeInSeconds"] <= 3600
+    destination = mapping["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}
+    assert expanded["Resources"]["StreamFailureQueue"]["Type"] == "AWS::SQS::Queue"
+
+
+# ---------------------------------------------------------------- IAM
+
+
+def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    policies = role["Properties"].get("Policies", [])
+    return [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+def test_roles_attach_no_managed_policies_and_list_dynamodb_actions(
+    expanded: dict[str, Any],
+) -> None:
+    roles = _resources(expanded, "AWS::IAM::Role")
+    assert set(roles) == {
+        "HttpApiFunctionRole",
+        "StreamFunctionRole",
+        "TaskExecutionRole",
+        "TaskRole",
+    }
+    for name, role in roles.items():
+        assert "ManagedPolicyArns" not in role["Properties"], name
+        for statement in _statements(role):
+            assert statement["Effect"] == "Allow"
+            for action in _actions(statement):
+                assert "*" not in action, f"{name}: wildcard action {action}"
+                if action.startswith("dynamodb:"):
+                    assert statement["Resource"] != "*", f"{name}: {action} on *"
+
+
+@pytest.mark.parametrize("role", ["HttpApiFunctionRole", "TaskRole"])
+def test_app_roles_reach_exactly_the_three_tables(expanded: dict[str, Any], role: str) -> None:
+    statements = [
+        s
+        for s in _statements(expanded["Resources"][role])
+        if any(a.startswith("dynamodb:") for a in _actions(s))
+    ]
+    assert len(statements) == 1
+    assert _actions(statements[0]) == APP_TABLE_ACTIONS
+    assert statements[0]["Resource"] == [
+        {"Fn::GetAtt": ["UsersTable", "Arn"]},
+        {"Fn::GetAtt": ["RoomsTable", "Arn"]},
+        {"Fn::GetAtt": ["MessagesTable", "Arn"]},
+    ]
+
+
+def test_stream_role_reads_the_stream_only(expanded: dict[str, Any]) -> None:
+    statements = _statements(expanded["Resources"]["StreamFunctionRole"])
+    dynamo = [s for s in statements if any(a.startswith("dynamodb:") for a in _actions(s))]
+    actions = set().union(*(_actions(s) for s in dynamo))
+    assert actions == {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    }
+    for statement in dynamo:
+        assert _mentions(statement["Resource"], "MessagesTable")
+    sqs = [s for s in statements if _actions(s) == {"sqs:SendMessage"}]
+    assert [s["Resource"] for s in sqs] == [{"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}]
+
+
+# ---------------------------------------------------------------- Redis
+
+
+def test_redis_is_one_tls_replication_group_with_auth_in_private_subnets(
+    expanded: dict[str, Any],
+) -> None:
+    redis = _one(expanded, "AWS::ElastiCache::ReplicationGroup")["Properties"]
+    assert redis["Engine"] == "redis"
+    assert redis["TransitEncryptionEnabled"] is True
+    assert "NumNodeGroups" not in redis  # cluster mode disabled
+    assert "{{resolve:secretsmanager:${RedisAuthTokenSecret}}}" in json.dumps(redis["AuthToken"])
+    assert expanded["Parameters"]["RedisNodeType"]["Default"] == "cache.t4g.micro"
+    subnets = expanded["Resources"][redis["CacheSubnetGroupName"]["Ref"]]["Properties"]["SubnetIds"]
+    assert sorted(s["Ref"] for s in subnets) == ["PrivateSubnetA", "PrivateSubnetB"]
+    url = expanded["Resources"]["RedisUrlSecret"]["Properties"]["SecretString"]["Fn::Sub"]
+    assert url.startswith("rediss://:{{resolve:secretsmanager:")
+    assert url.endswith("@${Redis.PrimaryEndPoint.Address}:${Redis.PrimaryEndPoint.Port}/0")
+
+
+def test_dynamodb_is_reached_through_a_gateway_endpoint(expanded: dict[str, Any]) -> None:
+    endpoint = _one(expanded, "AWS::EC2::VPCEndpoint")["Properties"]
+    assert endpoint["VpcEndpointType"] == "Gateway"
+    assert endpoint["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.dynamodb"}
+    assert {"Ref": "PrivateRouteTable"} in endpoint["RouteTableIds"]
+    assert not _resources(expanded, "AWS::EC2::NatGateway")
+
+
+# ---------------------------------------------------------------- ECS, ALB, autoscaling
+
+
+def test_alb_keeps_sockets_and_sessions(expanded: dict[str, Any]) -> None:
+    alb = _one(expanded, "AWS::ElasticLoadBalancingV2::LoadBalancer")["Properties"]
+    attributes = {a["Key"]: a["Value"] for a in alb["LoadBalancerAttributes"]}
+    assert int(attributes["idle_timeout.timeout_seconds"]) > 25 + 20  # Socket.IO ping + timeout
+    group = _one(expanded, "AWS::ElasticLoadBalancingV2::TargetGroup")["Properties"]
+    assert group["HealthCheckPath"] == "/healthz"
+    assert group["TargetType"] == "ip"
+    assert group["Port"] == 8000
+    attributes = {a["Key"]: a["Value"] for a in group["TargetGroupAttributes"]}
+    assert attributes["stickiness.enabled"] == "true"
+    assert attributes["stickiness.type"] == "lb_cookie"
+
+
+def test_alb_forwards_only_requests_from_cloudfront(expanded: dict[str, Any]) -> None:
+    listener = _one(expanded, "AWS::ElasticLoadBalancingV2::Listener")["Properties"]
+    assert listener["DefaultActions"][0]["Type"] == "fixed-response"
+    assert listener["DefaultActions"][0]["FixedResponseConfig"]["StatusCode"] == "403"
+    rule = _one(expanded, "AWS::ElasticLoadBalancingV2::ListenerRule")["Properties"]
+    header = next(c for c in rule["Conditions"] if c["Field"] == "http-header")
+    assert header["HttpHeaderConfig"]["HttpHeaderName"] == "X-Parley-Origin-Verify"
+    assert _mentions(header, "OriginVerifySecret")
+    distribution = _one(expanded, "AWS::CloudFront::Distribution")["Properties"]
+    origins = distribution["DistributionConfig"]["Origins"]
+    realtime = next(o for o in origins if o["Id"] == "realtime")
+    assert realtime["OriginCustomHeaders"][0]["HeaderName"] == "X-Parley-Origin-Verify"
+    assert _mentions(realtime["OriginCustomHeaders"], "OriginVerifySecret")
+
+
+def test_fargate_task_runs_the_image_with_the_app_environment(expanded: dict[str, Any]) -> None:
+    task = _one(expanded, "AWS::ECS::TaskDefinition")["Properties"]
+    assert task["RequiresCompatibilities"] == ["FARGATE"]
+    (container,) = task["ContainerDefinitions"]
+    assert container["Image"] == {"Ref": "ImageUri"}
+    assert container["PortMappings"][0]["ContainerPort"] == 8000
+    assert "Command" not in container  # the image's CMD: parley serve --host 0.0.0.0 --port 8000
+    env = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert env["PARLEY_COOKIE_SECURE"] == "true"
+    assert env["PARLEY_TABLE_PREFIX"] == {"Ref": "TablePrefix"}
+    assert _mentions(env["PARLEY_ALLOWED_ORIGINS"], "Distribution")
+    assert env["AWS_REGION"] == {"Ref": "AWS::Region"}
+    secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
+    assert secrets == {"PARLEY_REDIS_URL": {"Ref": "RedisUrlSecret"}}
+    service = _one(expanded, "AWS::ECS::Service")["Properties"]
+    assert service["LaunchType"] == "FARGATE"
+    assert service["LoadBalancers"][0]["ContainerPort"] == 8000
+
+
+def test_service_scales_on_requests_per_target(expanded: dict[str, Any]) -> None:
+    policies = [
+        p["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+        for p in _resources(expanded, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    ]
+    metrics = {p["PredefinedMetricSpecification"]["PredefinedMetricType"] for p in policies}
+    assert "ALBRequestCountPerTarget" in metrics
+    target = _one(expanded, "AWS::ApplicationAutoScaling::ScalableTarget")["Properties"]
+    assert target["ScalableDimension"] == "ecs:service:DesiredCount"
+
+
+# ---------------------------------------------------------------- CloudFront
+
+
+@pytest.fixture(scope="module")
+def distribution(expanded: dict[str, Any]) -> dict[str, Any]:
+    return _one(expanded, "AWS::CloudFront::Distribution")["Properties"]["DistributionConfig"]
+
+
+def test_cloudfront_routes_api_and_socketio_uncached(distribution: dict[str, Any]) -> None:
+    origins = {o["Id"]: o for o in distribution["Origins"]}
+    behaviours = {b["PathPattern"]: b for b in distribution["CacheBehaviors"]}
+    assert set(behaviours) == {"/api/*", "/socket.io/*"}
+
+    api = behaviours["/api/*"]
+    assert _mentions(origins[api["TargetOriginId"]]["DomainName"], "HttpApi")
+    socket = behaviours["/socket.io/*"]
+    assert _mentions(origins[socket["TargetOriginId"]]["DomainName"], "LoadBalancer")
+
+    for behaviour in (api, socket):
+        assert behaviour["CachePolicyId"] == CACHING_DISABLED
+        assert "POST" in behaviour["AllowedMethods"]
+        assert behaviour["ViewerProtocolPolicy"] == "https-only"
+    # Socket.IO: every header (WebSocket upgrade), every cookie (session + AWSALB), query string.
+    assert socket["OriginRequestPolicyId"] == ALL_VIEWER_AND_CLOUDFRONT_HEADERS
+
+
+def test_api_origin_request_policy_forwards_cookies_but_not_host(expanded: dict[str, Any]) -> None:
+    policy = _one(expanded, "AWS::CloudFront::OriginRequestPolicy")["Properties"]
+    config = policy["OriginRequestPolicyConfig"]
+    assert config["CookiesConfig"]["CookieBehavior"] == "all"
+    assert config["QueryStringsConfig"]["QueryStringBehavior"] == "all"
+    headers = {h.lower() for h in config["HeadersConfig"]["Headers"]}
+    assert config["HeadersConfig"]["HeaderBehavior"] == "whitelist"
+    assert "host" not in headers  # API Gateway routes on its own host name
+    assert {"origin", "content-type", "cloudfront-viewer-address"} <= headers
+
+
+def test_spa_fallback_is_a_function_on_the_default_behaviour_only(
+    distribution: dict[str, Any],
+) -> None:
+    assert "CustomErrorResponses" not in distribution  # would turn API 404s into index.html
+    default = distribution["DefaultCacheBehavior"]
+    assert default["TargetOriginId"] == "site"
+    assert default["CachePolicyId"] == CACHING_OPTIMIZED
+    (association,) = default["FunctionAssociations"]
+    assert association["EventType"] == "viewer-request"
+    assert _mentions(association["FunctionARN"], "SpaRewriteFunction")
+    for behaviour in distribution["CacheBehaviors"]:
+        assert "FunctionAssociations" not in behaviour
+
+
+def test_site_bucket_is_private_behind_origin_access_control(
+    expanded: dict[str, Any], distribution: dict[str, Any]
+) -> None:
+    site = next(o for o in distribution["Origins"] if o["Id"] == "site")
+    assert _mentions(site["DomainName"], "SiteBucket")
+    assert _mentions(site["OriginAccessControlId"], "SiteOriginAccessControl")
+    bucket = expanded["Resources"]["SiteBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    policy = _one(expanded, "AWS::S3::BucketPolicy")["Properties"]["PolicyDocument"]
+    read = next(s for s in policy["Statement"] if s["Effect"] == "Allow")
+    assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert _mentions(read["Condition"], "Distribution")
+
+
+def _app_security_headers() -> dict[str, str] | None:
+    """SECURITY_HEADERS of parley/api/security.py, read without importing the package."""
+    source = ROOT / "parley" / "api" / "security.py"
+    if not source.exists():
+        return None
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        target = getattr(node, "target", None) or (getattr(node, "targets", None) or [None])[0]
+        if isinstance(target, ast.Name) and target.id == "SECURITY_HEADERS":
+            pairs = ast.literal_eval(node.value)  # type: ignore[attr-defined]
+            return {k.decode().lower(): v.decode() for k, v in pairs}
+    return None
+
+
+def test_site_gets_the_apps_security_headers(
+    expanded: dict[str, Any], distribution: dict[str, Any]
+) -> None:
+    """The front end is served by S3 in production, so CloudFront must add what the app adds."""
+    default = distribution["DefaultCacheBehavior"]
+    assert default["ResponseHeadersPolicyId"] == {"Ref": "SiteResponseHeadersPolicy"}
+    config = expanded["Resources"]["SiteResponseHeadersPolicy"]["Properties"][
+        "ResponseHeadersPolicyConfig"
+    ]
+    security = config["SecurityHeadersConfig"]
+    cloudfront = {
+        "content-security-policy": security["ContentSecurityPolicy"]["ContentSecurityPolicy"],
+        "x-content-type-options": "nosniff",
+        "x-frame-options": security["FrameOptions"]["FrameOption"],
+        "referrer-policy": security["ReferrerPolicy"]["ReferrerPolicy"],
+        **{i["Header"].lower(): i["Value"] for i in config["CustomHeadersConfig"]["Items"]},
+    }
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    app = _app_security_headers()
+    if app is None:
+        pytest.skip("parley/api/security.py has no SECURITY_HEADERS to compare with")
+    assert cloudfront == app
+
+
+SPA_CASES = {
+    "/": "/index.html",
+    "/login": "/index.html",
+    "/rooms/random-talk": "/index.html",
+    "/rooms/general/": "/index.html",
+    "/index.html": "/index.html",
+    "/assets/index-3f9a.js": "/assets/index-3f9a.js",
+    "/favicon.ico": "/favicon.ico",
+}
+
+
+def test_spa_rewrite_function_keeps_files_and_rewrites_routes(
+    sam_template: dict[str, Any],
+) -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    code = sam_template["Resources"]["SpaRewriteFunction"]["Properties"]["FunctionCode"]
+    script = code + (
+        "\nconst cases = JSON.parse(process.argv[1]);"
+        "\nconst out = {};"
+        "\nfor (const uri of Object.keys(cases)) {"
+        "\n  out[uri] = handler({request: {uri: uri, headers: {}}}).uri;"
+        "\n}"
+        "\nprocess.stdout.write(JSON.stringify(out));"
+    )
+    result = subprocess.run(
+        [node, "-e", script, json.dumps(SPA_CASES)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
+    )
+    assert json.loads(result.stdout) == SPA_CASES
+
+
+# ---------------------------------------------------------------- outputs and parameters
+
+
+def test_outputs_give_the_url_the_bucket_and_the_image_hint(expanded: dict[str, Any]) -> None:
+    outputs = expanded["Outputs"]
+    assert {"SiteUrl", "SiteBucketName", "DistributionId", "ImagePushHint"} <= set(outputs)
+    assert _mentions(outputs["SiteBucketName"]["Value"], "SiteBucket")
+    assert "docker" in json.dumps(outputs["ImagePushHint"]["Value"])
+
+
+def test_no_plaintext_secret_parameters(expanded: dict[str, Any]) -> None:
+    """Secrets are generated by Secrets Manager; no parameter carries one."""
+    for name, parameter in expanded["Parameters"].items():
+        assert not re.search("token|password|secret", name, re.IGNORECASE), name
+        assert "NoEcho" not in parameter
+
+
+# ---------------------------------------------------------------- Dockerfile
+
+
+def _dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    return [
+        (line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def test_dockerfile_builds_the_package_and_runs_it_unprivileged() -> None:
+    instructions = _dockerfile_instructions()
+    stages = [arg for op, arg in instructions if op == "FROM"]
+    assert len(stages) >= 2
+    assert all("${PYTHON_IMAGE}" in s for s in stages)
+    args = [arg for op, arg in instructions if op == "ARG"]
+    assert "PYTHON_IMAGE=python:3.12-slim" in args
+    runs = " ".join(arg for op, arg in instructions if op == "RUN")
+    assert "pip wheel" in runs
+    assert "[aws]" in runs
+    final = instructions[max(i for i, (op, _) in enumerate(instructions) if op == "FROM") :]
+    users = [arg for op, arg in final if op == "USER"]
+    assert users
+    assert not users[-1].startswith(("root", "0"))
+    (cmd,) = [arg for op, arg in final if op == "CMD"]
+    assert json.loads(cmd) == ["parley", "serve", "--host", "0.0.0.0", "--port", "8000"]
+    (healthcheck,) = [arg for op, arg in final if op == "HEALTHCHECK"]
+    assert "/healthz" in healthcheck
+    assert "python" in healthcheck
+    assert "curl" not in healthcheck
+
+
+def test_dockerignore_lets_in_only_the_package() -> None:
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert patterns[0] == "*"
+    assert {"!pyproject.toml", "!parley"} <= set(patterns)

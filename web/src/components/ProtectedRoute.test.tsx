@@ -1,0 +1,74 @@
+import { screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { mockFetch } from '../test/fakeFetch';
+import { FakeSocket } from '../test/fakeSocket';
+import { renderApp } from '../test/renderApp';
+
+const signedIn = { 'GET /api/auth/me': { status: 200, body: { username: 'alice' } } };
+const unauthorized = { status: 401, body: { error: 'Unauthorized', redirect: '/login' } };
+
+describe('ProtectedRoute', () => {
+  it('sends a visitor without a session to /login, without a notice', async () => {
+    mockFetch({ 'GET /api/auth/me': unauthorized });
+    renderApp('/rooms/random', new FakeSocket().socket);
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/login'));
+    expect(screen.getByLabelText('Username')).toBeInTheDocument();
+    expect(screen.queryByText('Your session expired')).not.toBeInTheDocument();
+  });
+
+  it('on any 401 sends a signed-in user to /login saying the session expired', async () => {
+    mockFetch({ ...signedIn, 'GET /api/rooms': unauthorized });
+    renderApp('/', new FakeSocket().socket);
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/login'));
+    expect(screen.getByRole('status')).toHaveTextContent('Your session expired');
+  });
+
+  it('says the session expired after a reload if this browser had one', async () => {
+    localStorage.setItem('parley.hadSession', '1');
+    mockFetch({ 'GET /api/auth/me': unauthorized });
+    renderApp('/', new FakeSocket().socket);
+    expect(await screen.findByText('Your session expired')).toBeInTheDocument();
+  });
+
+  it('on the socket’s session_expired event sends the user to /login with the notice', async () => {
+    mockFetch({ ...signedIn, 'GET /api/rooms': { status: 200, body: [] } });
+    const socket = new FakeSocket();
+    renderApp('/rooms/general', socket.socket);
+    await screen.findByRole('log');
+    socket.serverEmit('session_expired', {});
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/login'));
+    expect(screen.getByText('Your session expired')).toBeInTheDocument();
+  });
+
+  it('treats a handshake refused as unauthorized like an expired session', async () => {
+    mockFetch({ ...signedIn, 'GET /api/rooms': { status: 200, body: [] } });
+    const socket = new FakeSocket({ connected: false });
+    renderApp('/', socket.socket);
+    await screen.findByRole('log');
+    socket.serverEmit('connect_error', new Error('unauthorized'));
+    expect(await screen.findByText('Your session expired')).toBeInTheDocument();
+  });
+
+  it('after logging in again, returns to the page the user was on', async () => {
+    let loggedIn = true;
+    mockFetch({
+      ...signedIn,
+      'GET /api/rooms': () => (loggedIn ? { status: 200, body: [] } : unauthorized),
+      'POST /api/auth/login': () => {
+        loggedIn = true;
+        return { status: 200, body: { username: 'alice' } };
+      },
+    });
+    const socket = new FakeSocket();
+    renderApp('/rooms/random', socket.socket);
+    await screen.findByRole('log');
+    loggedIn = false;
+    socket.serverEmit('session_expired', {});
+    const user = userEvent.setup();
+    await user.type(await screen.findByLabelText('Username'), 'alice');
+    await user.type(screen.getByLabelText('Password'), 'correct horse');
+    await user.click(screen.getByRole('button', { name: 'Log in' }));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/rooms/random'));
+  });
+});

@@ -1,0 +1,33 @@
+import { useCallback } from 'react';
+import { Link } from 'react-router-dom';
+import { useAuth } from '../../auth/AuthProvider';
+import { PASSWORD_MAX, PASSWORD_MIN, validateRegistration, type Credentials } from '../../auth/validation';
+import { AuthForm } from './AuthForm';
+
+const HINTS = {
+  username: '3–32 characters: letters, digits, _ . or -',
+  password: `${PASSWORD_MIN}–${PASSWORD_MAX} characters`,
+};
+
+export function Register() {
+  const { register } = useAuth();
+  // Registering signs the new user in as well (register, then login).
+  const submit = useCallback(({ username, password }: Credentials) => register(username, password), [register]);
+
+  return (
+    <AuthForm
+      heading="Create your account"
+      submitLabel="Register"
+      busyLabel="Registering…"
+      passwordAutoComplete="new-password"
+      hints={HINTS}
+      validate={validateRegistration}
+      submit={submit}
+      footer={
+        <>
+          Already have an account? <Link to="/login">Log in</Link>
+        </>
+      }
+    />
+  );
+}

@@ -1,0 +1,62 @@
+import { useCallback, useLayoutEffect, useRef, type RefObject } from 'react';
+
+/** Within this many pixels of the bottom counts as "at the bottom". */
+const NEAR_BOTTOM_PX = 80;
+/** Within this many pixels of the top, older history is requested. */
+const NEAR_TOP_PX = 48;
+
+export interface ChatScrollOptions {
+  /** Keys of the first and last rendered message: what changed tells prepend from append. */
+  firstKey: string | undefined;
+  lastKey: string | undefined;
+  count: number;
+  /** Scroll down for a new last message even when the user had scrolled up (their own send). */
+  forceToBottom: boolean;
+  onReachTop(): void;
+}
+
+export interface ChatScroll {
+  ref: RefObject<HTMLDivElement | null>;
+  onScroll(): void;
+}
+
+/**
+ * Keeps a message list scrolled sensibly: new messages scroll it down only if the reader was
+ * already near the bottom; older messages loaded above keep what the reader sees in place.
+ */
+export function useChatScroll({ firstKey, lastKey, count, forceToBottom, onReachTop }: ChatScrollOptions): ChatScroll {
+  const ref = useRef<HTMLDivElement | null>(null);
+  const nearBottom = useRef(true);
+  const fromBottom = useRef(0);
+  const previous = useRef({ firstKey, lastKey, count });
+
+  const measure = (element: HTMLDivElement) => {
+    fromBottom.current = element.scrollHeight - element.scrollTop;
+    nearBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight <= NEAR_BOTTOM_PX;
+  };
+
+  const onScroll = useCallback(() => {
+    const element = ref.current;
+    if (!element) return;
+    measure(element);
+    if (element.scrollTop <= NEAR_TOP_PX && element.scrollHeight > element.clientHeight) onReachTop();
+  }, [onReachTop]);
+
+  useLayoutEffect(() => {
+    const element = ref.current;
+    const before = previous.current;
+    previous.current = { firstKey, lastKey, count };
+    if (!element) return;
+    // Pending messages stay last, so a message arriving above them changes only the count.
+    const appended = lastKey !== before.lastKey || (count > before.count && firstKey === before.firstKey);
+    const prepended = !appended && firstKey !== before.firstKey && before.firstKey !== undefined;
+    if (prepended) {
+      element.scrollTop = element.scrollHeight - fromBottom.current;
+    } else if (appended && (nearBottom.current || forceToBottom)) {
+      element.scrollTop = element.scrollHeight;
+    }
+    measure(element);
+  }, [firstKey, lastKey, count, forceToBottom]);
+
+  return { ref, onScroll };
+}
