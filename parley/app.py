@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Protocol
 
 import socketio
 from fastapi import FastAPI
@@ -16,23 +17,31 @@ from parley.api.security import SecurityMiddleware
 from parley.api.web import DEFAULT_DIST, mount_web
 from parley.config import Settings
 from parley.ingest.runner import consuming_stream
+from parley.realtime.emitter import RedisEmitter
 from parley.realtime.server import Realtime
-from parley.services import open_services
+from parley.services import Services, open_services
 
 log = logging.getLogger(__name__)
 
 
-def create_api(settings: Settings, realtime: Realtime) -> FastAPI:
+class LiveSessions(Protocol):
+    """Whoever can tell a session's open sockets that it ended."""
+
+    async def end_session(self, key: str) -> None: ...
+
+
+def create_api(settings: Settings, realtime: Realtime | None = None) -> FastAPI:
+    """The HTTP app. With `realtime`, this process also holds sockets and reads the stream;
+    without (the HTTP Lambda), session ends reach the sockets through the Redis channel."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             services = await stack.enter_async_context(open_services(settings))
-            await services.rooms.ensure_general()
             app.state.services = services
-            realtime.start(services)
-            stack.push_async_callback(realtime.stop)
-            if settings.stream_consumer:
-                await stack.enter_async_context(consuming_stream(services, realtime.broadcaster))
+            app.state.live_sessions = await stack.enter_async_context(
+                _live_sessions(services, realtime)
+            )
             yield
 
     api = FastAPI(
@@ -43,13 +52,37 @@ def create_api(settings: Settings, realtime: Realtime) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    api.state.realtime = realtime
     install_error_handlers(api)
     for module in (auth, rooms, health):
         api.include_router(module.router)
     mount_web(api, Path(settings.web_dist) if settings.web_dist else DEFAULT_DIST)
     api.add_middleware(SecurityMiddleware, allowed_origins=settings.origins)
     return api
+
+
+@asynccontextmanager
+async def _live_sessions(
+    services: Services, realtime: Realtime | None
+) -> AsyncIterator[LiveSessions]:
+    if realtime is None:
+        emitter = RedisEmitter(
+            services.settings.require_redis_url(), table_prefix=services.settings.table_prefix
+        )
+        try:
+            yield emitter
+        finally:
+            await emitter.close()
+        return
+    await services.rooms.ensure_general()
+    realtime.start(services)
+    try:
+        if services.settings.stream_consumer:
+            async with consuming_stream(services, realtime.broadcaster):
+                yield realtime
+        else:
+            yield realtime
+    finally:
+        await realtime.stop()
 
 
 def create_app(settings: Settings) -> socketio.ASGIApp:

@@ -35,10 +35,15 @@ class Settings(BaseSettings):
     login_max_failures_per_address: Annotated[int, Field(ge=1)] = 30
     login_lockout_seconds: Annotated[int, Field(ge=1)] = 900
     web_dist: str | None = None
+    # Behind a proxy that sets it (CloudFront: CloudFront-Viewer-Address), the header that
+    # carries the client's address, for per-address login throttling.
+    client_ip_header: str | None = None
     # Off where another runner (the Lambda of infra/template.yaml) reads the stream.
     stream_consumer: bool = True
 
-    @field_validator("redis_url", "dynamodb_endpoint", "allowed_origins", "web_dist")
+    @field_validator(
+        "redis_url", "dynamodb_endpoint", "allowed_origins", "web_dist", "client_ip_header"
+    )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None

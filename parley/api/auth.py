@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from parley.accounts import InvalidCredentials, LoginLocked
-from parley.api.deps import CurrentSession, ServicesDep, client_address, session_key
+from parley.api.deps import ClientAddress, CurrentSession, ServicesDep, session_key
 from parley.api.errors import ApiError
 from parley.api.schemas import Credentials, UserPublic, error_responses
 from parley.storage.users import UsernameTaken
@@ -26,12 +26,16 @@ async def register(body: Credentials, services: ServicesDep) -> UserPublic:
 
 @router.post("/login", responses=_errors)
 async def login(
-    body: Credentials, request: Request, response: Response, services: ServicesDep
+    body: Credentials,
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    address: ClientAddress,
 ) -> UserPublic:
     previous = session_key(request, services)
     try:
         session = await services.accounts.login(
-            username=body.username, password=body.password, address=client_address(request)
+            username=body.username, password=body.password, address=address
         )
     except LoginLocked as locked:
         raise ApiError(
@@ -61,7 +65,7 @@ async def logout(request: Request, services: ServicesDep) -> Response:
     key = session_key(request, services)
     if key:
         await services.sessions.delete(key)
-        await request.app.state.realtime.end_session(key)
+        await request.app.state.live_sessions.end_session(key)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     settings = services.settings
     response.delete_cookie(

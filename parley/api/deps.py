@@ -35,5 +35,13 @@ async def current_session(request: Request, services: ServicesDep) -> Session:
 CurrentSession = Annotated[Session, Depends(current_session)]
 
 
-def client_address(request: Request) -> str:
+def client_address(request: Request, services: ServicesDep) -> str:
+    header = services.settings.client_ip_header
+    forwarded = request.headers.get(header) if header else None
+    if forwarded:
+        # "203.0.113.9:46532" or "2001:db8::1:46532": the address without its port.
+        return forwarded.rsplit(":", 1)[0].strip("[]") if ":" in forwarded else forwarded
     return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
