@@ -160,6 +160,7 @@ def _dev(args: argparse.Namespace) -> int:
             overrides["cookie_secure"] = False  # plain http://127.0.0.1 in development
         settings = load_settings(**overrides)
         asyncio.run(_create_tables(settings))
+        log.info("Redis: %s   DynamoDB: %s", settings.redis_url, settings.dynamodb_endpoint)
         log.info("Parley is at http://%s:%d (data in %s)", settings.host, settings.port, data_dir)
         return _serve(settings)
 
