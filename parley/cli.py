@@ -15,6 +15,7 @@ from pathlib import Path
 import uvicorn
 
 from parley.config import ConfigError, Settings, load_settings
+from parley.logs import configure_logging
 
 log = logging.getLogger("parley")
 
@@ -54,9 +55,7 @@ def _options(args: argparse.Namespace, *names: str) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging()
     try:
         if args.command == "dev":
             return _dev(args)
@@ -98,7 +97,7 @@ def _serve(settings: Settings) -> int:
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        log_level="info",
+        log_config=None,  # uvicorn's loggers go through configure_logging's JSON handler
         proxy_headers=True,
         timeout_graceful_shutdown=10,
     )

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Protocol
 
 from parley.ids import iso_utc, new_ulid, ulid_datetime
+from parley.metrics import Metrics
 from parley.models import Message
 from parley.storage.dynamo import StorageUnavailable
 from parley.storage.messages import MessageStore
@@ -69,16 +71,43 @@ async def _nothing() -> None:
 
 class Messenger:
     def __init__(
-        self, *, messages: MessageStore, ledger: SendLedger, broadcaster: Broadcaster
+        self,
+        *,
+        messages: MessageStore,
+        ledger: SendLedger,
+        broadcaster: Broadcaster,
+        metrics: Metrics,
     ) -> None:
         self._messages = messages
         self._ledger = ledger
         self._broadcaster = broadcaster
+        self._metrics = metrics
         self._sequencer = RoomSequencer()
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def drain(self, seconds: float) -> bool:
+        """Wait for the sends under way (graceful shutdown); False if some are still going."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
 
     async def send(self, *, username: str, room: str, text: str, client_id: str) -> Message:
         """Store, then broadcast; the returned message exists. A repeated clientId returns the
         message stored the first time and broadcasts nothing."""
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            return await self._send(username=username, room=room, text=text, client_id=client_id)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def _send(self, *, username: str, room: str, text: str, client_id: str) -> Message:
         message_id, in_turn = self._sequencer.draw(room)
         try:
             message, is_new = await self._store_once(
@@ -87,8 +116,14 @@ class Messenger:
         except BaseException:
             await in_turn(_nothing)
             raise
-        await in_turn(partial(self._broadcaster.message, message) if is_new else _nothing)
+        await in_turn(partial(self._broadcast, message) if is_new else _nothing)
         return message
+
+    async def _broadcast(self, message: Message) -> None:
+        await self._broadcaster.message(message)
+        self._metrics.messages_broadcast.labels("app").inc()
+        created = ulid_datetime(message.id).timestamp()
+        self._metrics.delivery_seconds.observe(max(time.time() - created, 0.0))
 
     async def _store_once(
         self, *, username: str, room: str, text: str, client_id: str, message_id: str
@@ -114,6 +149,7 @@ class Messenger:
         except BaseException:
             await self._ledger.release(username=username, client_id=client_id)
             raise
+        self._metrics.messages_stored.inc()
         await self._ledger.record(username=username, message=message)
         return message, True
 

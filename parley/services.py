@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from parley.accounts import Accounts
 from parley.config import Settings
+from parley.metrics import Metrics
 from parley.passwords import PasswordHasher
 from parley.storage.dynamo import DynamoClient, TableNames, open_client
 from parley.storage.messages import MessageStore
@@ -45,6 +46,7 @@ class Services:
     presence: PresenceStore
     ledger: SendLedger
     deliveries: DeliveryMarks
+    metrics: Metrics
 
     @property
     def tables(self) -> TableNames:
@@ -83,4 +85,5 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 redis, rate_per_second=settings.message_rate, burst=settings.message_burst
             ),
             deliveries=DeliveryMarks(redis),
+            metrics=Metrics(),
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -17,7 +17,9 @@ from redis.asyncio import Redis
 from parley.config import Settings, load_settings
 from parley.devstack.services import ChildService, http_url, start_dynamodb, start_redis
 from parley.storage.dynamo import TableNames, open_client
+from tests.realtime.client import ChatClient
 from tests.servers import AppServer, start_app
+from tests.utils import register_and_login
 
 StartApp = Callable[..., AppServer]
 
@@ -130,3 +132,41 @@ async def redis(redis_service: ChildService) -> AsyncIterator[Redis]:
 @pytest.fixture
 def username() -> str:
     return f"user_{secrets.token_hex(4)}"
+
+
+class Person:
+    """A registered, logged-in user who can open sockets ("tabs") on any app instance."""
+
+    def __init__(self, username: str, cookie: str) -> None:
+        self.username = username
+        self.cookie = cookie
+
+
+Signup = Callable[..., Awaitable[Person]]
+Connect = Callable[..., Awaitable[ChatClient]]
+
+
+@pytest.fixture
+def signup(app: AppServer) -> Signup:
+    async def make(server: AppServer = app) -> Person:
+        username = f"u_{secrets.token_hex(4)}"
+        async with httpx.AsyncClient(base_url=server.url) as http:
+            cookie = await register_and_login(http, username)
+        return Person(username, cookie)
+
+    return make
+
+
+@pytest.fixture
+async def connect(app: AppServer) -> AsyncIterator[Connect]:
+    clients: list[ChatClient] = []
+
+    async def make(person: Person, server: AppServer = app) -> ChatClient:
+        client = ChatClient(server, person.cookie)
+        clients.append(client)
+        await client.connect()
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()

@@ -64,13 +64,21 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
 
 
-async def _redis_down(_: Request, exc: Exception) -> JSONResponse:
+def _count_backend_error(request: Request, backend: str) -> None:
+    services = getattr(request.app.state, "services", None)
+    if services is not None:
+        services.metrics.backend_errors.labels(backend).inc()
+
+
+async def _redis_down(request: Request, exc: Exception) -> JSONResponse:
     log.warning("redis unavailable: %s", exc)
+    _count_backend_error(request, "redis")
     return error_response(503, "Session store unavailable, try again shortly")
 
 
-async def _dynamo_down(_: Request, exc: Exception) -> JSONResponse:
+async def _dynamo_down(request: Request, exc: Exception) -> JSONResponse:
     log.warning("dynamodb unavailable: %s", exc)
+    _count_backend_error(request, "dynamodb")
     return error_response(503, "Database unavailable, try again shortly")
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from parley.ingest.pipeline import DeliveryLedger, IngestStats, process_records
 from parley.messaging import Broadcaster
+from parley.metrics import Metrics
 from parley.storage.dynamo import DynamoClient
 from parley.storage.stream_state import LEASE_MS, StreamCheckpoints, StreamLease
 
@@ -55,6 +58,7 @@ class StreamConsumer:
         checkpoints_for: Callable[[str], StreamCheckpoints],
         ledger: DeliveryLedger,
         broadcaster: Broadcaster,
+        metrics: Metrics,
     ) -> None:
         self._dynamo = dynamo
         self._streams = streams
@@ -63,6 +67,7 @@ class StreamConsumer:
         self._checkpoints_for = checkpoints_for
         self._ledger = ledger
         self._broadcaster = broadcaster
+        self._metrics = metrics
         self.stats = IngestStats()
 
     async def run(self) -> None:
@@ -184,15 +189,29 @@ class StreamConsumer:
             raise
         records = response.get("Records", [])
         if records:
+            before = replace(self.stats)
             await process_records(
                 records, ledger=self._ledger, broadcaster=self._broadcaster, stats=self.stats
             )
             await reader.checkpoints.save(shard.id, records[-1]["dynamodb"]["SequenceNumber"])
+            self._observe(records[-1], before)
         shard.iterator = response.get("NextShardIterator")
         if shard.iterator is None:
             shard.done = True
             log.info("stream consumer: shard %s closed and read to its end", shard.id)
         return bool(records)
+
+    def _observe(self, newest: dict[str, Any], before: IngestStats) -> None:
+        for outcome in ("delivered", "duplicates", "invalid", "ignored"):
+            done = getattr(self.stats, outcome) - getattr(before, outcome)
+            if done:
+                self._metrics.stream_records.labels(outcome).inc(done)
+        self._metrics.messages_broadcast.labels("stream").inc(
+            self.stats.delivered - before.delivered
+        )
+        created = newest["dynamodb"].get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            self._metrics.stream_lag_seconds.set(max(time.time() - created.timestamp(), 0.0))
 
 
 def _code(exc: ClientError) -> str:

@@ -29,6 +29,7 @@ async def consuming_stream(
             checkpoints_for=lambda arn: StreamCheckpoints(services.redis, stream_arn=arn),
             ledger=services.deliveries,
             broadcaster=broadcaster,
+            metrics=services.metrics,
         )
         task = asyncio.create_task(consumer.run(), name="stream-consumer")
         try:

@@ -14,6 +14,7 @@ import socketio
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 
+from parley.logs import request_id
 from parley.messaging import Messenger, SendRefused
 from parley.realtime.channels import room_channel, session_channel
 from parley.realtime.handshake import cookie_value, origin_allowed
@@ -67,12 +68,14 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if session is None:
             raise socketio.exceptions.ConnectionRefusedError("unauthorized")
         self.connections[sid] = Connection(username=session.username, session_key=session.key)
+        self.services.metrics.sockets.inc()
         await self.enter_room(sid, session_channel(session.ref))
 
     async def on_disconnect(self, sid: str, *_: Any) -> None:
         connection = self.connections.pop(sid, None)
         if connection is None:
             return
+        self.services.metrics.sockets.dec()
         for room in connection.rooms:
             try:
                 await self._publish_presence(room, left=connection.presence(sid, room))
@@ -86,7 +89,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return await self.guarded(sid, args, RoomEvent, self._leave)
 
     async def on_message(self, sid: str, *args: Any) -> Ack:
-        return await self.guarded(sid, args, MessageEvent, self._message)
+        with self.services.metrics.send_seconds.time():
+            return await self.guarded(sid, args, MessageEvent, self._message)
 
     async def on_typing(self, sid: str, *args: Any) -> Ack:
         return await self.guarded(sid, args, RoomEvent, self._typing)
@@ -101,6 +105,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         connection = self.connections.get(sid)
         if connection is None:
             return failure("not connected")
+        request_id.set(f"sio-{sid}")  # each event runs in a task of its own
+        metrics = self.services.metrics
         try:
             if await self.services.sessions.touch(connection.session_key) is None:
                 # After this ack has gone out: a socket dropped first would never receive it.
@@ -110,8 +116,10 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except (InvalidPayload, SendRefused) as refused:
             return failure(str(refused))
         except StorageUnavailable:
+            metrics.backend_errors.labels("dynamodb").inc()
             return failure("The database is unavailable, retry shortly")
         except RedisError:
+            metrics.backend_errors.labels("redis").inc()
             return failure("The session store is unavailable, retry shortly")
         except Exception:
             log.exception("event failed")

@@ -26,6 +26,8 @@ SESSION_SWEEP_SECONDS = 2.0
 # Above the largest valid event, so an oversized one reaches validation and gets an error ack
 # instead of the transport silently closing the connection.
 MAX_PACKET_BYTES = 2 * 1024 * 1024
+# Below the 30 s ECS gives a task between SIGTERM and SIGKILL (infra/template.yaml StopTimeout).
+DRAIN_SECONDS = 10.0
 
 
 class SocketBroadcaster:
@@ -54,6 +56,7 @@ class Realtime:
         )
         self.broadcaster = SocketBroadcaster(self.server)
         self._namespace: ChatNamespace | None = None
+        self._messenger: Messenger | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -67,7 +70,9 @@ class Realtime:
             messages=services.messages,
             ledger=services.ledger,
             broadcaster=self.broadcaster,
+            metrics=services.metrics,
         )
+        self._messenger = messenger
         self._namespace = ChatNamespace(services, messenger)
         self.server.register_namespace(self._namespace)
         self._tasks = [
@@ -76,6 +81,11 @@ class Realtime:
         ]
 
     async def stop(self) -> None:
+        """Graceful: sends under way finish (stored and recorded, so a client that lost its
+        ack gets the stored message back on retry), then every socket is closed so its client
+        reconnects to another instance."""
+        if self._messenger is not None and not await self._messenger.drain(DRAIN_SECONDS):
+            log.warning("shutdown: sends still under way after %.0f s", DRAIN_SECONDS)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

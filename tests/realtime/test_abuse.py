@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import StartApp
+from tests.conftest import Connect, Signup, StartApp
 from tests.realtime.client import ChatClient
-from tests.realtime.conftest import Connect, Signup
 
 MEGABYTE = "x" * (1024 * 1024)
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 import socketio
 
+from tests.conftest import Connect, Signup
 from tests.realtime.client import ChatClient
-from tests.realtime.conftest import Connect, Signup
 from tests.servers import AppServer
 from tests.utils import register_and_login
 

@@ -7,9 +7,8 @@ import secrets
 import httpx
 import pytest
 
-from tests.conftest import StartApp
+from tests.conftest import Connect, Signup, StartApp
 from tests.realtime.client import ChatClient
-from tests.realtime.conftest import Connect, Signup
 from tests.servers import AppServer
 
 

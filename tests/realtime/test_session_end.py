@@ -10,9 +10,8 @@ import pytest
 import socketio
 from redis.asyncio import Redis
 
-from tests.conftest import StartApp
+from tests.conftest import Connect, Signup, StartApp
 from tests.realtime.client import ChatClient
-from tests.realtime.conftest import Connect, Signup
 from tests.servers import AppServer
 
 WITHIN = 5.0
