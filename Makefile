@@ -51,5 +51,10 @@ format: $(PY_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The long soak: more clients for longer (see tests/faults/test_soak.py).
+soak: $(PY_STAMP)
+	PARLEY_SOAK_CLIENTS=$${PARLEY_SOAK_CLIENTS:-200} PARLEY_SOAK_SECONDS=$${PARLEY_SOAK_SECONDS:-120} \
+		$(BIN)/pytest tests/faults/test_soak.py -s
+
 clean:
 	rm -rf $(VENV) web/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache

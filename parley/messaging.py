@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Protocol
+from typing import Literal, Protocol
 
 from parley.ids import iso_utc, new_ulid, ulid_datetime
 from parley.metrics import Metrics
@@ -19,14 +19,17 @@ from parley.storage.sends import SendLedger
 
 log = logging.getLogger(__name__)
 
-# How long a repeat waits for its first copy, still being stored, before giving up (the
-# client's ack timeout is about 10 s, and it will simply retry with the same clientId).
-DUPLICATE_WAIT_SECONDS = 8.0
+# How long a repeat waits for its first copy, still being stored, before storing it itself
+# (the first sender's process may have died; the client's ack timeout is about 10 s).
+DUPLICATE_WAIT_SECONDS = 5.0
 _DUPLICATE_POLL_SECONDS = 0.05
 
 
 class Broadcaster(Protocol):
     async def message(self, message: Message) -> None: ...
+
+
+AdmitState = Literal["admitted", "stored", "orphaned"]
 
 
 class SendRefused(Exception):
@@ -128,10 +131,8 @@ class Messenger:
     async def _store_once(
         self, *, username: str, room: str, text: str, client_id: str, message_id: str
     ) -> tuple[Message, bool]:
-        known = await self._admit(username, room, client_id, message_id)
-        if known is not None:
-            return known, False
-        message = Message(
+        """The message for this clientId, and whether this call stored it."""
+        intended = Message(
             id=message_id,
             room=room,
             username=username,
@@ -139,19 +140,24 @@ class Messenger:
             created_at=iso_utc(ulid_datetime(message_id)),
             client_id=client_id,
         )
+        recorded, state = await self._admit(intended)
+        if state == "stored":
+            return recorded, False
         try:
-            await self._messages.put(message)
+            await self._messages.put(recorded)
         except StorageUnavailable as exc:
-            if not await self._was_stored(message):
-                await self._ledger.release(username=username, client_id=client_id)
+            if not await self._was_stored(recorded):
+                if state == "admitted":
+                    await self._ledger.release(recorded)
                 log.warning("message not stored: %s", exc)
                 raise SendRefused("Message not stored: the database is unavailable, retry") from exc
         except BaseException:
-            await self._ledger.release(username=username, client_id=client_id)
+            if state == "admitted":
+                await self._ledger.release(recorded)
             raise
         self._metrics.messages_stored.inc()
-        await self._ledger.record(username=username, message=message)
-        return message, True
+        await self._ledger.record(recorded)
+        return recorded, True
 
     async def _was_stored(self, message: Message) -> bool:
         """After a failed write: a timeout may hide a write that did happen, so ask once."""
@@ -160,23 +166,23 @@ class Messenger:
         except StorageUnavailable:
             return False
 
-    async def _admit(
-        self, username: str, room: str, client_id: str, message_id: str
-    ) -> Message | None:
-        """None when this send may store a new message; the stored one for a repeat."""
+    async def _admit(self, intended: Message) -> tuple[Message, AdmitState]:
+        """What to do with this send: store `intended` ("admitted"), return the message stored
+        before under its clientId ("stored"), or finish storing the message a sender that
+        stopped answering left pending ("orphaned"; storing is idempotent by id)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DUPLICATE_WAIT_SECONDS
         while True:
-            gate = await self._ledger.admit(
-                username=username, client_id=client_id, room=room, message_id=message_id
-            )
+            gate = await self._ledger.admit(intended)
             if gate.outcome == "admitted":
-                return None
-            if gate.outcome == "known" and gate.message is not None:
-                return gate.message
+                return intended, "admitted"
             if gate.outcome == "limited":
                 seconds = max(gate.retry_after_ms / 1000, 0.1)
                 raise SendRefused(f"Rate limit: too many messages, retry in {seconds:.1f} s")
+            assert gate.message is not None
+            if gate.outcome == "stored":
+                return gate.message, "stored"
             if loop.time() >= deadline:
-                raise SendRefused("The same message is still being stored, retry shortly")
+                log.warning("taking over the pending message %s", gate.message.id)
+                return gate.message, "orphaned"
             await asyncio.sleep(_DUPLICATE_POLL_SECONDS)

@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from parley.ids import MIN_ULID, is_ulid, iso_utc, ulid_datetime
 from parley.models import Message, Page
-from parley.storage.dynamo import DynamoClient, unavailable_on_failure
+from parley.storage.dynamo import DynamoClient, is_conditional_failure, unavailable_on_failure
 
 MAX_TEXT_LENGTH = 4000  # code points, after trimming
 MAX_NAME_LENGTH = 64
@@ -86,12 +88,18 @@ class MessageStore:
         self._table = table
 
     async def put(self, message: Message) -> None:
+        """Store the message; storing one that is there already (same room and id) is a
+        no-op, so a write may be retried after an uncertain failure."""
         with unavailable_on_failure():
-            await self._client.put_item(
-                TableName=self._table,
-                Item=to_item(message),
-                ConditionExpression="attribute_not_exists(id)",
-            )
+            try:
+                await self._client.put_item(
+                    TableName=self._table,
+                    Item=to_item(message),
+                    ConditionExpression="attribute_not_exists(id)",
+                )
+            except ClientError as exc:
+                if not is_conditional_failure(exc):
+                    raise
 
     async def exists(self, room: str, message_id: str) -> bool:
         with unavailable_on_failure():

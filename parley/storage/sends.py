@@ -10,19 +10,20 @@ from typing import Literal
 import orjson
 from redis.asyncio import Redis
 
-from parley.models import Message, MessageJSON
+from parley.models import Message
 
 # The contract promises clientId de-duplication "for at least 24 h"; two days leaves margin.
 SENT_TTL_SECONDS = 2 * 24 * 3600
 # DynamoDB Streams keep records for 24 h, so a delivered mark must outlive that.
 DELIVERED_TTL_SECONDS = 2 * 24 * 3600
-# A claim whose holder died is released after this, so a retry can proceed.
-PENDING_TTL_MS = 30_000
-_PENDING = "pending"
+# The record of a clientId is "p" + the message being stored (its id drawn, not yet stored) or
+# "s" + the stored message. A pending record names the exact message, so whoever finds it
+# orphaned (its sender's process died) can finish storing that message instead of a copy.
+_PENDING, _STORED = "p", "s"
 
-# One round trip decides a send: a known clientId returns what it stored; otherwise the
-# per-user GCRA limit (https://en.wikipedia.org/wiki/Generic_cell_rate_algorithm) admits or
-# refuses it, and an admitted send claims the clientId and marks its id as delivered.
+# One round trip decides a send: a known clientId returns its record; otherwise the per-user
+# GCRA limit (https://en.wikipedia.org/wiki/Generic_cell_rate_algorithm) admits or refuses
+# it, and an admitted send records its clientId as pending and marks its id as delivered.
 _GATE = """
 local known = redis.call('GET', KEYS[1])
 if known then return {'known', known} end
@@ -33,7 +34,7 @@ if tat - now > tolerance then
   return {'limited', tostring(math.ceil(tat - tolerance - now))}
 end
 redis.call('SET', KEYS[2], tostring(tat + interval), 'PX', math.ceil(tat + interval - now) + 1)
-redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[5])
+redis.call('SET', KEYS[1], ARGV[4], 'EX', ARGV[5])
 redis.call('SET', KEYS[3], '1', 'EX', ARGV[6])
 return {'admitted', ''}
 """
@@ -46,7 +47,7 @@ return 0
 
 @dataclass(frozen=True, slots=True)
 class GateResult:
-    outcome: Literal["admitted", "known", "pending", "limited"]
+    outcome: Literal["admitted", "stored", "pending", "limited"]
     message: Message | None = None
     retry_after_ms: int = 0
 
@@ -67,40 +68,44 @@ class SendLedger:
     def _sent_key(username: str, client_id: str) -> str:
         return f"sent:{username.lower()}:{client_id}"
 
-    async def admit(
-        self, *, username: str, client_id: str, room: str, message_id: str
-    ) -> GateResult:
+    async def admit(self, intended: Message) -> GateResult:
+        assert intended.client_id is not None
         keys = [
-            self._sent_key(username, client_id),
-            f"ratelimit:{username.lower()}",
-            delivered_key(room, message_id),
+            self._sent_key(intended.username, intended.client_id),
+            f"ratelimit:{intended.username.lower()}",
+            delivered_key(intended.room, intended.id),
         ]
         args: list[str | float] = [
             time.time() * 1000,
             self._interval_ms,
             self._burst,
-            _PENDING,
-            PENDING_TTL_MS,
+            _encode(_PENDING, intended),
+            SENT_TTL_SECONDS,
             DELIVERED_TTL_SECONDS,
         ]
         outcome, detail = await self._gate(keys=keys, args=args)
         if outcome == "known":
-            if detail == _PENDING:
-                return GateResult("pending")
-            stored: MessageJSON = orjson.loads(detail)
-            return GateResult("known", message=Message.from_json(stored))
+            recorded = Message.from_json(orjson.loads(detail[1:]))
+            state: Literal["stored", "pending"] = "stored" if detail[0] == _STORED else "pending"
+            return GateResult(state, message=recorded)
         if outcome == "limited":
             return GateResult("limited", retry_after_ms=int(detail))
         return GateResult("admitted")
 
-    async def record(self, *, username: str, message: Message) -> None:
+    async def record(self, message: Message) -> None:
         assert message.client_id is not None
-        key = self._sent_key(username, message.client_id)
-        await self._redis.set(key, orjson.dumps(message.to_json()), ex=SENT_TTL_SECONDS)
+        key = self._sent_key(message.username, message.client_id)
+        await self._redis.set(key, _encode(_STORED, message), ex=SENT_TTL_SECONDS)
 
-    async def release(self, *, username: str, client_id: str) -> None:
-        """Give up a claim whose message was not stored, so a retry may store it."""
-        await self._release(keys=[self._sent_key(username, client_id)], args=[_PENDING])
+    async def release(self, intended: Message) -> None:
+        """Forget a pending record whose message was not stored, so a retry may store it."""
+        assert intended.client_id is not None
+        key = self._sent_key(intended.username, intended.client_id)
+        await self._release(keys=[key], args=[_encode(_PENDING, intended)])
+
+
+def _encode(state: str, message: Message) -> str:
+    return state + orjson.dumps(message.to_json()).decode()
 
 
 class DeliveryMarks:

@@ -1,0 +1,74 @@
+"""Redis restarts mid-traffic: the app recovers by itself, answers 503 JSON (never 500) while
+Redis is gone, and sessions survive because the local Redis persists (append-only file)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+
+import httpx
+
+from parley.devstack.services import start_redis
+from tests.realtime.client import ChatClient
+from tests.servers import start_app
+from tests.utils import register_and_login
+
+
+async def wait_ready(http: httpx.AsyncClient, status: int, seconds: float = 20) -> None:
+    for _ in range(int(seconds * 10)):
+        if (await http.get("/readyz")).status_code == status:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"/readyz never answered {status}")
+
+
+async def test_redis_restart_is_survived(
+    base_env: dict[str, str], tables: object, tmp_path: Path
+) -> None:
+    redis = start_redis(tmp_path / "redis")
+    server = start_app(
+        {**base_env, "PARLEY_REDIS_URL": f"redis://127.0.0.1:{redis.port}/0"}, tmp_path
+    )
+    client: ChatClient | None = None
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
+            cookie = await register_and_login(http, f"u_{secrets.token_hex(4)}")
+            client = ChatClient(server, cookie)
+            await client.connect()
+            await client.join()
+            assert (await client.send("before", client_id="r-1"))["ok"]
+
+            redis.stop()
+            await wait_ready(http, 503)
+            assert (await http.get("/readyz")).json()["failed"] == ["redis"]
+            for method, path in [
+                ("GET", "/api/auth/me"),
+                ("GET", "/api/rooms"),
+                ("POST", "/api/auth/logout"),
+            ]:
+                response = await http.request(method, path)
+                assert response.status_code == 503, path
+                assert response.json() == {"error": "Session store unavailable, try again shortly"}
+            ack = await client.send("during", client_id="r-2")
+            assert ack["ok"] is False
+            assert "unavailable" in ack["error"]
+
+            redis = start_redis(tmp_path / "redis", port=redis.port)
+            await wait_ready(http, 200)
+            assert (await http.get("/api/auth/me")).status_code == 200  # the session survived
+            assert (await client.send("during", client_id="r-2"))["ok"] is True
+            fresh = ChatClient(server, cookie)
+            await fresh.connect()
+            history = await fresh.join()
+            await fresh.close()
+            assert [m["clientId"] for m in history][-2:] == ["r-1", "r-2"]
+            # Every failure was one the app expected: no 500 and no failed event handler.
+            output = server.output()
+            assert '"message": "unhandled error"' not in output
+            assert '"message": "event failed"' not in output
+    finally:
+        if client is not None:
+            await client.close()
+        server.stop()
+        redis.stop()
