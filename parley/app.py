@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from parley.api import auth, health, rooms
 from parley.api.errors import install_error_handlers
+from parley.api.limits import BodyLimitMiddleware
 from parley.api.request_id import RequestIdMiddleware
 from parley.api.security import SecurityMiddleware
 from parley.api.web import DEFAULT_DIST, mount_web
@@ -57,6 +58,7 @@ def create_api(settings: Settings, realtime: Realtime | None = None) -> FastAPI:
     for module in (auth, rooms, health):
         api.include_router(module.router)
     mount_web(api, Path(settings.web_dist) if settings.web_dist else DEFAULT_DIST)
+    api.add_middleware(BodyLimitMiddleware)
     api.add_middleware(SecurityMiddleware, allowed_origins=settings.origins)
     api.add_middleware(RequestIdMiddleware)
     return api

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import statistics
+import time
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 
+from tests.conftest import StartApp
 from tests.servers import AppServer
-from tests.utils import register_and_login
+from tests.utils import PASSWORD, register, register_and_login
 
 
 @pytest.mark.parametrize(
@@ -40,3 +45,88 @@ async def test_security_headers_on_every_response(http: httpx.AsyncClient) -> No
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["x-frame-options"] == "DENY"
         assert headers["referrer-policy"] == "same-origin"
+
+
+async def test_oversized_bodies_get_413(http: httpx.AsyncClient) -> None:
+    big = {"username": "x" * (2 * 1024 * 1024), "password": "whatever-it-is"}
+    response = await http.post("/api/auth/register", json=big)
+    assert response.status_code == 413
+    assert response.json() == {"error": "Request body too large (limit 64 KiB)"}
+
+
+async def test_oversized_chunked_bodies_get_413(http: httpx.AsyncClient) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"username": "'
+        for _ in range(100):
+            yield b"y" * 1024
+        yield b'", "password": "whatever-it-is"}'
+
+    response = await http.post(
+        "/api/auth/register", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
+async def test_bodies_that_are_not_json_get_415(http: httpx.AsyncClient, content_type: str) -> None:
+    response = await http.post(
+        "/api/auth/login",
+        content=b"username=a&password=b",
+        headers={"content-type": content_type},
+    )
+    assert response.status_code == 415
+    assert response.json() == {"error": "Send JSON, with Content-Type: application/json"}
+
+
+async def test_production_cookie_is_host_prefixed_and_secure(
+    start_server: StartApp, username: str
+) -> None:
+    server = start_server(PARLEY_COOKIE_SECURE="true")
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        await register(http, username)
+        response = await http.post(
+            "/api/auth/login", json={"username": username, "password": PASSWORD}
+        )
+    assert response.status_code == 200
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("__Host-parley_session=")
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "Path=/" in cookie
+    assert "Domain" not in cookie
+
+
+async def test_the_front_end_gets_the_security_headers(http: httpx.AsyncClient) -> None:
+    for path in ("/", "/login", "/rooms/general"):
+        response = await http.get(path)
+        assert response.status_code == 200
+        assert "<div id=" in response.text
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+async def test_unknown_user_and_wrong_password_take_similar_time(
+    start_server: StartApp, username: str
+) -> None:
+    """Username enumeration by timing (OWASP Authentication Cheat Sheet): an unknown name
+    still costs a bcrypt check. Costly rounds make bcrypt dominate; the bound is loose."""
+    server = start_server(PARLEY_BCRYPT_ROUNDS="10")
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        await register(http, username)
+
+        async def median_seconds(name: str) -> float:
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                response = await http.post(
+                    "/api/auth/login", json={"username": name, "password": "not-the-password"}
+                )
+                times.append(time.perf_counter() - started)
+                assert response.status_code == 401
+                await http.post(
+                    "/api/auth/login", json={"username": username, "password": PASSWORD}
+                )
+            return statistics.median(times)
+
+        known = await median_seconds(username)
+        unknown = await median_seconds(username + "_nobody")
+    assert 0.5 < unknown / known < 2.0, (known, unknown)
