@@ -87,6 +87,10 @@ describe('ChatRoom: joining and showing messages', () => {
     await waitFor(() => expect(socket.unanswered('join')).toHaveLength(1));
     socket.reply('join', { ok: false, error: 'room not found' });
     expect(screen.getByRole('alert')).toHaveTextContent('room not found');
+    expect(screen.getByRole('log')).toHaveTextContent('This room cannot be shown.');
+    expect(screen.getByRole('log')).not.toHaveTextContent('Loading messages');
+    expect(composer()).toBeDisabled();
+    expect(screen.getByRole('button', { name: 'Send' })).toBeDisabled();
   });
 });
 

@@ -93,6 +93,7 @@ export function ChatRoom() {
           messages={chat.messages}
           me={username}
           joined={chat.joined}
+          unavailable={chat.joinError !== null && !chat.joined}
           hasOlder={chat.hasOlder}
           loadingOlder={chat.loadingOlder}
           olderError={chat.olderError}
@@ -100,7 +101,13 @@ export function ChatRoom() {
           onRetry={chat.retry}
         />
         <TypingIndicator typists={typists} />
-        <Composer room={room} roomName={roomName} onSend={chat.send} onTyping={notifyTyping} />
+        <Composer
+          room={room}
+          roomName={roomName}
+          disabled={chat.joinError !== null && !chat.joined}
+          onSend={chat.send}
+          onTyping={notifyTyping}
+        />
       </main>
     </div>
   );

@@ -4,6 +4,7 @@ import { useComposer } from '../../hooks/useComposer';
 interface ComposerProps {
   room: string;
   roomName: string;
+  disabled?: boolean;
   onSend(text: string): void;
   onTyping(): void;
 }
@@ -13,7 +14,7 @@ function hasFinePointer(): boolean {
   return typeof window.matchMedia === 'function' && window.matchMedia('(pointer: fine)').matches;
 }
 
-export function Composer({ room, roomName, onSend, onTyping }: ComposerProps) {
+export function Composer({ room, roomName, disabled = false, onSend, onTyping }: ComposerProps) {
   const composer = useComposer(onSend, onTyping);
   const input = useRef<HTMLTextAreaElement>(null);
 
@@ -33,12 +34,13 @@ export function Composer({ room, roomName, onSend, onTyping }: ComposerProps) {
         rows={1}
         placeholder={`Message #${roomName}`}
         value={composer.text}
+        disabled={disabled}
         onChange={composer.onChange}
         onKeyDown={composer.onKeyDown}
         aria-invalid={composer.error ? true : undefined}
         aria-describedby={composer.error ? 'composer-help composer-error' : 'composer-help'}
       />
-      <button type="submit" className="button primary" disabled={!composer.canSend}>
+      <button type="submit" className="button primary" disabled={disabled || !composer.canSend}>
         Send
       </button>
       <p id="composer-help" className="visually-hidden">

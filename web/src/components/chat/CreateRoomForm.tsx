@@ -47,7 +47,7 @@ export function CreateRoomForm({ createRoom, onCreated }: CreateRoomFormProps) {
           name="name"
           type="text"
           maxLength={MAX_ROOM_NAME}
-          placeholder="e.g. Random Talk"
+          placeholder="e.g. Lunch"
           value={name}
           onChange={onChange}
           aria-invalid={error ? true : undefined}

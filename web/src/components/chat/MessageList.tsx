@@ -7,6 +7,8 @@ interface MessageListProps {
   messages: ChatMessage[];
   me: string | null;
   joined: boolean;
+  /** The room could not be joined (e.g. it does not exist); the reason is shown above. */
+  unavailable: boolean;
   hasOlder: boolean;
   loadingOlder: boolean;
   olderError: string | null;
@@ -17,7 +19,8 @@ interface MessageListProps {
 const isOwn = (message: ChatMessage, me: string | null) =>
   me !== null && message.username.toLowerCase() === me.toLowerCase();
 
-function emptyText(joined: boolean): string {
+function emptyText(joined: boolean, unavailable: boolean): string {
+  if (unavailable) return 'This room cannot be shown.';
   return joined ? 'No messages yet. Say hello!' : 'Loading messages…';
 }
 
@@ -49,7 +52,7 @@ export function MessageList(props: MessageListProps) {
       )}
       {props.olderError && <p className="inline-error">Could not load older messages: {props.olderError}</p>}
       {messages.length === 0 ? (
-        <p className="empty">{emptyText(props.joined)}</p>
+        <p className="empty">{emptyText(props.joined, props.unavailable)}</p>
       ) : (
         <ol className="message-list">
           {messages.map((message) => (
