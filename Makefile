@@ -9,7 +9,7 @@ WEB_STAMP := web/node_modules/.installed
 WEB_BUILD := web/dist/index.html
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
 
-.PHONY: run test test-python test-web lint format setup clean soak bench bench-quick
+.PHONY: run test test-python test-web lint format setup clean soak bench bench-quick screenshots
 
 run: setup
 	$(BIN)/parley dev
@@ -51,10 +51,26 @@ format: $(PY_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Refresh the README's screenshots from a run of the browser tests.
+screenshots: $(PY_STAMP) $(WEB_BUILD)
+	scripts/ensure-chromium
+	PARLEY_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/browser -q
+
 # The long soak: more clients for longer (see tests/faults/test_soak.py).
 soak: $(PY_STAMP)
 	PARLEY_SOAK_CLIENTS=$${PARLEY_SOAK_CLIENTS:-200} PARLEY_SOAK_SECONDS=$${PARLEY_SOAK_SECONDS:-120} \
 		$(BIN)/pytest tests/faults/test_soak.py -s
+
+# Load benchmarks against a real `parley serve` (see bench/README.md); results in bench/results/.
+bench: $(PY_STAMP)
+	@$(BIN)/python -c "import matplotlib, psutil" 2>/dev/null && test -x $(BIN)/py-spy \
+		|| $(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python -m bench
+
+bench-quick: $(PY_STAMP)
+	@$(BIN)/python -c "import matplotlib, psutil" 2>/dev/null && test -x $(BIN)/py-spy \
+		|| $(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python -m bench --quick
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache

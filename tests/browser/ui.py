@@ -3,6 +3,8 @@ pages") and the test hooks of web/README.md."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 import secrets
 from pathlib import Path
@@ -13,7 +15,12 @@ from playwright.async_api import Locator, Page, expect
 from tests.servers import AppServer
 from tests.utils import PASSWORD, register
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots go to test-results/ (ignored by git); `make screenshots` refreshes docs/.
+SCREENSHOTS = Path(
+    os.environ.get(
+        "PARLEY_SCREENSHOTS", Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
+    )
+)
 
 
 def new_username(prefix: str = "u") -> str:
@@ -104,7 +111,7 @@ async def create_room(page: Page, name: str) -> str:
 
 
 async def screenshot(page: Page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(SCREENSHOTS.mkdir, parents=True, exist_ok=True)
     path = SCREENSHOTS / name
     await page.screenshot(path=path, animations="disabled", caret="hide")
     return path

@@ -74,18 +74,7 @@ async def create_room(server: AppServer, cookie: str, name: str) -> str:
 
 
 async def history(server: AppServer, cookie: str, room: str) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = []
-    after: str | None = MIN_ULID
-    async with httpx.AsyncClient(
-        base_url=server.url, cookies={"parley_session": cookie}, timeout=30
-    ) as http:
-        while after is not None:
-            response = await http.get(f"/api/rooms/{room}/messages?after={after}&limit=100")
-            response.raise_for_status()
-            page = response.json()
-            messages.extend(page["messages"])
-            after = page["next"]
-    return messages
+    return await history_after(server, cookie, room, MIN_ULID)
 
 
 async def connect_reader(reader: Reader, server: AppServer) -> None:
@@ -209,6 +198,13 @@ async def churn(
         reader = random.choice(readers)
         tally.reconnects += 1
         await reconnect(reader, servers)
+
+
+async def close_all(readers: list[Reader]) -> None:
+    for reader in readers:
+        if reader.client is not None:
+            with contextlib.suppress(Exception):
+                await reader.client.close()
 
 
 @dataclass

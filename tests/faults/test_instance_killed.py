@@ -4,13 +4,13 @@ catch up; nothing acknowledged is missing and nothing is stored twice."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 
 from tests.conftest import StartApp
 from tests.faults.churn import (
     Reader,
     Tally,
+    close_all,
     connect_reader,
     create_room,
     keep_connected,
@@ -46,10 +46,7 @@ async def test_killed_instance_loses_nothing_acked(app: AppServer, start_server:
     await asyncio.sleep(1.0)
 
     result = await verdict(readers, app)
-    for reader in readers:
-        if reader.client is not None:
-            with contextlib.suppress(Exception):
-                await reader.client.close()
+    await close_all(readers)
     print(
         f"\nkill: sent {tally.sent}, acked {tally.acked}, retried {tally.failed_attempts}; {result}"
     )

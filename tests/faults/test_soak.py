@@ -5,7 +5,6 @@ longer one (PARLEY_SOAK_CLIENTS, PARLEY_SOAK_SECONDS)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 
@@ -16,6 +15,7 @@ from tests.faults.churn import (
     Reader,
     Tally,
     churn,
+    close_all,
     connect_reader,
     create_room,
     make_person,
@@ -59,10 +59,7 @@ async def test_soak_with_churn_loses_nothing(app: AppServer, start_server: Start
     await asyncio.sleep(1.0)  # let the last broadcasts land
 
     result = await verdict(readers, app)
-    for reader in readers:
-        if reader.client is not None:
-            with contextlib.suppress(Exception):
-                await reader.client.close()
+    await close_all(readers)
     print(
         f"\nsoak: {CLIENTS} clients, {SECONDS:.0f} s, sent {tally.sent}, acked {tally.acked}, "
         f"retried {tally.failed_attempts}, reconnects {tally.reconnects}; {result}"
