@@ -40,6 +40,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -460,7 +461,10 @@ def serve(sock: socket.socket, app: DurableDynamoApp, stop: threading.Event) -> 
     )
     thread = threading.Thread(target=server.serve_forever, name="dynamodb-http", daemon=True)
     thread.start()
-    stop.wait()
+    # Not stop.wait(): the signal handler sets the event from this same thread, and would
+    # deadlock on the lock wait() holds. is_set() takes no lock.
+    while not stop.is_set():
+        time.sleep(0.1)
     server.shutdown()
     thread.join()
 
