@@ -15,6 +15,7 @@ run: setup
 	$(BIN)/parley dev
 
 test: setup
+	$(MAKE) audit
 	scripts/ensure-chromium
 	$(MAKE) test-web
 	$(MAKE) test-python
@@ -34,6 +35,12 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 
 $(WEB_BUILD): $(WEB_STAMP) $(WEB_SOURCES)
 	cd web && npm run build
+
+# Known vulnerabilities in the pinned Python packages and the front end's production npm ones
+# (scripts/audit); PARLEY_AUDIT_OFFLINE_OK=1 accepts an audit whose advisory data is unreachable.
+.PHONY: audit
+audit: $(PY_STAMP) $(WEB_STAMP)
+	scripts/audit
 
 test-python: $(PY_STAMP) $(WEB_BUILD)
 	$(BIN)/pytest

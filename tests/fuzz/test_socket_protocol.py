@@ -1,0 +1,198 @@
+"""What the socket fuzz found below the event payloads: event names python-socketio dispatches
+to lifecycle handlers, names that are not strings, and packets its decoder refuses. Each test
+states the contract's expectation and is xfail(strict) while the defect stands.
+
+They run against the HTTP fuzz server (Redis database 14): a server whose log no other test
+reads, since several of these put tracebacks into it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import secrets
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import engineio
+import httpx
+import pytest
+
+from tests.realtime.client import ChatClient
+from tests.servers import AppServer
+from tests.utils import register_and_login
+
+SETTLE = 0.5  # time for the server to act on (or log) what it was sent
+WITHIN = 5.0  # the contract's bound for dropping the sockets of an ended session
+LOG_PROBLEM = re.compile(r"Traceback|Exception")
+
+
+class LogWatch:
+    """The lines the server logs from now on that hold a traceback or an exception."""
+
+    def __init__(self, app: AppServer) -> None:
+        self.app = app
+        self.offset = app.log.stat().st_size
+
+    def problems(self) -> list[str]:
+        with self.app.log.open("rb") as log:
+            log.seek(self.offset)
+            text = log.read().decode(errors="replace")
+        return [line[:600] for line in text.splitlines() if LOG_PROBLEM.search(line)]
+
+
+@pytest.fixture
+def target(http_fuzz_app: AppServer) -> AppServer:
+    return http_fuzz_app
+
+
+@pytest.fixture
+async def room(target: AppServer) -> str:
+    name = f"protocol-{secrets.token_hex(3)}"
+    _, cookie = await signup(target)
+    async with httpx.AsyncClient(base_url=target.url, cookies={"parley_session": cookie}) as http:
+        assert (await http.post("/api/rooms", json={"name": name})).status_code == 201
+    return name
+
+
+@pytest.fixture
+async def connect(target: AppServer) -> AsyncIterator[Callable[[str], Any]]:
+    clients: list[ChatClient] = []
+
+    async def make(cookie: str) -> ChatClient:
+        client = ChatClient(target, cookie)
+        clients.append(client)
+        await client.connect()
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+async def signup(app: AppServer) -> tuple[str, str]:
+    username = f"pr_{secrets.token_hex(4)}"
+    async with httpx.AsyncClient(base_url=app.url, timeout=20) as http:
+        return username, await register_and_login(http, username)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="A client-emitted 'disconnect' event is dispatched to ChatNamespace.on_disconnect: "
+    "the socket stays connected and in its rooms, but leaves `connections`, so a logout (or "
+    "expiry) never drops it and it keeps receiving the room's messages",
+)
+async def test_a_disconnect_event_from_the_client_does_not_outlive_logout(
+    target: AppServer, room: str, connect: Callable[[str], Any]
+) -> None:
+    (_, eve_cookie), (_, bob_cookie) = await signup(target), await signup(target)
+    eve, bob = await connect(eve_cookie), await connect(bob_cookie)
+    await eve.join(room)
+    await bob.join(room)
+    await eve.sio.emit("disconnect", "client disconnect")
+    await asyncio.sleep(SETTLE)
+    async with httpx.AsyncClient(
+        base_url=target.url, cookies={"parley_session": eve_cookie}
+    ) as http:
+        assert (await http.post("/api/auth/logout")).status_code == 204
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(eve.disconnected.wait(), WITHIN)
+    eve.drain("message")
+    assert (await bob.send("said after eve logged out", room=room))["ok"] is True
+    await asyncio.sleep(SETTLE)
+    leaked = [message["text"] for message in eve.drain("message")]
+    assert not eve.sio.connected, f"still connected {WITHIN} s after logout; received {leaked}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="A client-emitted 'connect' event re-runs ChatNamespace.on_connect with the "
+    "client's payload as the WSGI environ: refused, it logs an unhandled "
+    "ConnectionRefusedError traceback; accepted (a payload with HTTP_COOKIE), it replaces the "
+    "socket's Connection, forgetting the rooms it joined while it still receives them",
+)
+async def test_a_connect_event_from_the_client_changes_nothing(
+    target: AppServer, room: str, connect: Callable[[str], Any]
+) -> None:
+    _, cookie = await signup(target)
+    client = await connect(cookie)
+    await client.join(room)
+    log = LogWatch(target)
+    await client.sio.emit("connect", {})
+    await client.sio.emit("connect", {"HTTP_COOKIE": f"parley_session={cookie}"})
+    await asyncio.sleep(SETTLE)
+    ack = await client.send("still in the room", room=room)
+    assert (ack["ok"], log.problems()) == (True, [])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="An event whose name is not a string (packet 2[123,{}]) makes "
+    "AsyncNamespace.trigger_event compute 'on_' + 123: an unhandled TypeError traceback in "
+    "the log for each such event",
+)
+async def test_event_names_that_are_not_strings_are_ignored_quietly(
+    target: AppServer, connect: Callable[[str], Any]
+) -> None:
+    _, cookie = await signup(target)
+    client = await connect(cookie)
+    log = LogWatch(target)
+    for name in (123, 1.5, True, ["join"], {"join": 1}):
+        await client.sio.emit(name, {"room": "general"})
+    await asyncio.sleep(SETTLE)
+    assert client.sio.connected
+    assert log.problems() == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="python-engineio's JSON decoder refuses an integer literal over 100 characters: "
+    "the whole event is dropped with an error traceback in the log and never acked, so the "
+    "client waits out its timeout instead of getting {ok: false, error}",
+)
+async def test_an_event_with_a_101_digit_integer_gets_an_error_ack(
+    target: AppServer, connect: Callable[[str], Any]
+) -> None:
+    _, cookie = await signup(target)
+    client = await connect(cookie)
+    await client.join()
+    log = LogWatch(target)
+    payload = {"room": "general", "text": "hi", "clientId": "big-int", "n": 10**100}
+    try:
+        ack = await client.call("message", payload, timeout=WITHIN)
+    except Exception as exc:  # socketio.exceptions.TimeoutError
+        ack = f"no ack within {WITHIN} s ({type(exc).__name__})"
+    assert ack == {"ok": False, "error": "payload is not plain JSON"}, (ack, log.problems())
+
+
+MALFORMED_PACKETS = [
+    "2[",  # not JSON
+    "2[]",  # an event without a name
+    "2{}",  # an event that is not a list
+    '2"join"',
+    "9",  # no such packet type
+    '51-["join",{"_placeholder":true,"num":0}]',  # binary header; the next text frame is taken
+    "2[]",  # ... as its attachment, and so is every frame after it
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Malformed Socket.IO packets raise inside python-socketio's packet handling "
+    "(JSONDecodeError, IndexError, KeyError, 'Unknown packet type', 'Unexpected binary "
+    "attachment'): engineio logs an error traceback for each, before any handshake (no "
+    "session needed: log flooding), and a binary header with no attachment wedges the "
+    "connection without closing it",
+)
+async def test_malformed_packets_without_a_session_leave_no_traceback(target: AppServer) -> None:
+    log = LogWatch(target)
+    raw = engineio.AsyncClient()
+    await raw.connect(target.url, transports=["websocket"], engineio_path="socket.io")
+    try:
+        for packet in MALFORMED_PACKETS:
+            await raw.send(packet)
+        await asyncio.sleep(SETTLE)
+    finally:
+        await raw.disconnect()
+    problems = log.problems()
+    assert problems == [], f"{len(problems)} log lines, first: {problems[:1]}"
