@@ -35,5 +35,5 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # python-socketio and engineio log every packet at INFO; their warnings still come through.
-    for chatty in ("socketio", "engineio", "botocore", "aiobotocore"):
+    for chatty in ("parley.socketio", "parley.engineio", "botocore", "aiobotocore"):
         logging.getLogger(chatty).setLevel(logging.WARNING)

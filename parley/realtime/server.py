@@ -15,6 +15,7 @@ from parley.messaging import Messenger
 from parley.models import Message
 from parley.realtime.channels import room_channel, socketio_channel
 from parley.realtime.namespace import ChatNamespace
+from parley.realtime.protocol import GuardedServer
 from parley.services import Services
 from parley.storage.presence import REFRESH_INTERVAL_SECONDS
 
@@ -48,11 +49,14 @@ class Realtime:
         )
         # cors_allowed_origins=[] leaves the Origin check to the handshake, which refuses a
         # foreign origin with the contract's "forbidden origin" message.
-        self.server = socketio.AsyncServer(
+        self.server = GuardedServer(
             async_mode="asgi",
             client_manager=manager,
             cors_allowed_origins=[],
             max_http_buffer_size=MAX_PACKET_BYTES,
+            # Through the app's JSON log handler rather than handlers of their own.
+            logger=logging.getLogger("parley.socketio"),
+            engineio_logger=logging.getLogger("parley.engineio"),
         )
         self.broadcaster = SocketBroadcaster(self.server)
         self._namespace: ChatNamespace | None = None

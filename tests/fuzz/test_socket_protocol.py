@@ -1,6 +1,6 @@
 """What the socket fuzz found below the event payloads: event names python-socketio dispatches
-to lifecycle handlers, names that are not strings, and packets its decoder refuses. Each test
-states the contract's expectation and is xfail(strict) while the defect stands.
+to lifecycle handlers, names that are not strings, and packets its decoder refuses (each was a
+defect, fixed in parley/realtime/protocol.py).
 
 They run against the HTTP fuzz server (Redis database 14): a server whose log no other test
 reads, since several of these put tracebacks into it."""
@@ -76,12 +76,6 @@ async def signup(app: AppServer) -> tuple[str, str]:
         return username, await register_and_login(http, username)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A client-emitted 'disconnect' event is dispatched to ChatNamespace.on_disconnect: "
-    "the socket stays connected and in its rooms, but leaves `connections`, so a logout (or "
-    "expiry) never drops it and it keeps receiving the room's messages",
-)
 async def test_a_disconnect_event_from_the_client_does_not_outlive_logout(
     target: AppServer, room: str, connect: Callable[[str], Any]
 ) -> None:
@@ -104,13 +98,6 @@ async def test_a_disconnect_event_from_the_client_does_not_outlive_logout(
     assert not eve.sio.connected, f"still connected {WITHIN} s after logout; received {leaked}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A client-emitted 'connect' event re-runs ChatNamespace.on_connect with the "
-    "client's payload as the WSGI environ: refused, it logs an unhandled "
-    "ConnectionRefusedError traceback; accepted (a payload with HTTP_COOKIE), it replaces the "
-    "socket's Connection, forgetting the rooms it joined while it still receives them",
-)
 async def test_a_connect_event_from_the_client_changes_nothing(
     target: AppServer, room: str, connect: Callable[[str], Any]
 ) -> None:
@@ -125,12 +112,6 @@ async def test_a_connect_event_from_the_client_changes_nothing(
     assert (ack["ok"], log.problems()) == (True, [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="An event whose name is not a string (packet 2[123,{}]) makes "
-    "AsyncNamespace.trigger_event compute 'on_' + 123: an unhandled TypeError traceback in "
-    "the log for each such event",
-)
 async def test_event_names_that_are_not_strings_are_ignored_quietly(
     target: AppServer, connect: Callable[[str], Any]
 ) -> None:
@@ -144,12 +125,6 @@ async def test_event_names_that_are_not_strings_are_ignored_quietly(
     assert log.problems() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="python-engineio's JSON decoder refuses an integer literal over 100 characters: "
-    "the whole event is dropped with an error traceback in the log and never acked, so the "
-    "client waits out its timeout instead of getting {ok: false, error}",
-)
 async def test_an_event_with_a_101_digit_integer_gets_an_error_ack(
     target: AppServer, connect: Callable[[str], Any]
 ) -> None:
@@ -176,14 +151,6 @@ MALFORMED_PACKETS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Malformed Socket.IO packets raise inside python-socketio's packet handling "
-    "(JSONDecodeError, IndexError, KeyError, 'Unknown packet type', 'Unexpected binary "
-    "attachment'): engineio logs an error traceback for each, before any handshake (no "
-    "session needed: log flooding), and a binary header with no attachment wedges the "
-    "connection without closing it",
-)
 async def test_malformed_packets_without_a_session_leave_no_traceback(target: AppServer) -> None:
     log = LogWatch(target)
     raw = engineio.AsyncClient()
