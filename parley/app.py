@@ -16,6 +16,7 @@ from parley.api.errors import install_error_handlers
 from parley.api.limits import BodyLimitMiddleware
 from parley.api.request_id import RequestIdMiddleware
 from parley.api.security import SecurityMiddleware
+from parley.api.session_gate import SessionGate
 from parley.api.web import DEFAULT_DIST, mount_web
 from parley.config import Settings
 from parley.ingest.runner import consuming_stream
@@ -59,6 +60,7 @@ def create_api(settings: Settings, realtime: Realtime | None = None) -> FastAPI:
         api.include_router(module.router)
     mount_web(api, Path(settings.web_dist) if settings.web_dist else DEFAULT_DIST)
     api.add_middleware(BodyLimitMiddleware)
+    api.add_middleware(SessionGate)
     api.add_middleware(SecurityMiddleware, allowed_origins=settings.origins)
     api.add_middleware(RequestIdMiddleware)
     return api

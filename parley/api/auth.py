@@ -7,15 +7,15 @@ from fastapi import APIRouter, Request, Response, status
 from parley.accounts import InvalidCredentials, LoginLocked
 from parley.api.deps import ClientAddress, CurrentSession, ServicesDep, session_key
 from parley.api.errors import ApiError
-from parley.api.schemas import Credentials, UserPublic, error_responses
+from parley.api.schemas import WITH_BODY, Credentials, UserPublic, error_responses
 from parley.storage.users import UsernameTaken
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
-_errors = error_responses(401, 409, 422, 429)
 
-
-@router.post("/register", status_code=status.HTTP_201_CREATED, responses=_errors)
+@router.post(
+    "/register", status_code=status.HTTP_201_CREATED, responses=error_responses(409, *WITH_BODY)
+)
 async def register(body: Credentials, services: ServicesDep) -> UserPublic:
     try:
         username = await services.accounts.register(username=body.username, password=body.password)
@@ -24,7 +24,7 @@ async def register(body: Credentials, services: ServicesDep) -> UserPublic:
     return UserPublic(username=username)
 
 
-@router.post("/login", responses=_errors)
+@router.post("/login", responses=error_responses(401, 429, *WITH_BODY))
 async def login(
     body: Credentials,
     request: Request,
@@ -60,7 +60,7 @@ async def login(
     return UserPublic(username=session.username)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403))
 async def logout(request: Request, services: ServicesDep) -> Response:
     key = session_key(request, services)
     if key:

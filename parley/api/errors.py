@@ -61,6 +61,8 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # FastAPI's answer to a body it could not decode
+        return error_response(422, "Body is not valid JSON (UTF-8)")
     return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
 
 

@@ -7,6 +7,7 @@ import asyncio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from parley.api.deps import ServicesDep
 
@@ -25,7 +26,16 @@ async def metrics(services: ServicesDep) -> Response:
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/readyz")
+class Ready(BaseModel):
+    status: str
+
+
+class NotReady(BaseModel):
+    error: str
+    failed: list[str]
+
+
+@router.get("/readyz", response_model=Ready, responses={503: {"model": NotReady}})
 async def readyz(services: ServicesDep) -> JSONResponse:
     checks = {
         "redis": services.redis.ping(),

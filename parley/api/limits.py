@@ -25,13 +25,14 @@ class BodyLimitMiddleware:
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             await self._refuse(scope, receive, send)
             return
-        has_body = length is None or int(length) > 0
+        chunked = b"transfer-encoding" in headers
+        has_body = chunked or (length is not None and int(length) > 0)
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if has_body and content_type != b"application/json":
             response = error_response(415, "Send JSON, with Content-Type: application/json")
             await response(scope, receive, send)
             return
-        if length is None:
+        if chunked:
             await self._pass_whole_body(scope, receive, send)
         else:
             await self.app(scope, receive, send)

@@ -8,20 +8,27 @@ from fastapi import APIRouter, Query, status
 
 from parley.api.deps import CurrentSession, ServicesDep
 from parley.api.errors import ApiError
-from parley.api.schemas import MessagePage, RoomCreate, RoomPublic, Ulid, error_responses
+from parley.api.schemas import (
+    WITH_BODY,
+    MessagePage,
+    RoomCreate,
+    RoomPublic,
+    Ulid,
+    error_responses,
+)
 from parley.storage.rooms import RoomExists
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
 
-_errors = error_responses(401, 404, 409, 422)
 
-
-@router.get("", responses=_errors)
+@router.get("", responses=error_responses(401))
 async def list_rooms(_: CurrentSession, services: ServicesDep) -> list[RoomPublic]:
     return [RoomPublic.of(room) for room in await services.rooms.list()]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=_errors)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, responses=error_responses(401, 409, *WITH_BODY)
+)
 async def create_room(
     body: RoomCreate, session: CurrentSession, services: ServicesDep
 ) -> RoomPublic:
@@ -32,7 +39,7 @@ async def create_room(
     return RoomPublic.of(room)
 
 
-@router.get("/{room}/messages", responses=_errors)
+@router.get("/{room}/messages", responses=error_responses(401, 404, 422))
 async def history(
     room: str,
     _: CurrentSession,

@@ -74,6 +74,12 @@ class ErrorBody(BaseModel):
     redirect: str | None = None
 
 
+# Answers every route may give: Redis or DynamoDB not answering.
+_ANY_ROUTE = (503,)
+# Answers of every route with a JSON body: cross-site (CSRF), too large, not JSON, invalid.
+WITH_BODY = (403, 413, 415, 422)
+
+
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI documentation of a route's error answers."""
-    return {code: {"model": ErrorBody} for code in codes}
+    """OpenAPI documentation of a route's error answers (always with 503)."""
+    return {code: {"model": ErrorBody} for code in sorted({*codes, *_ANY_ROUTE})}

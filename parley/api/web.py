@@ -27,7 +27,7 @@ def mount_web(app: FastAPI, dist: Path) -> None:
     @router.get("/{path:path}")
     def spa(path: str) -> FileResponse:  # sync: FastAPI runs it in a thread (file lookups)
         if path.startswith(("api/", "socket.io")):
-            raise ApiError(404, "Not found")
+            raise ApiError(404, "Not Found")
         candidate = (root / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(root):
             return FileResponse(candidate)

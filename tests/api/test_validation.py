@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.servers import AppServer
 from tests.utils import PASSWORD, register_and_login
 
 GOOD = {"username": "valid_name", "password": PASSWORD}
@@ -99,13 +100,29 @@ async def test_bad_history_queries_are_422(
     assert response.json()["error"]
 
 
-async def test_unknown_routes_are_json_404(http: httpx.AsyncClient) -> None:
+async def test_unknown_routes_are_json_404(http: httpx.AsyncClient, username: str) -> None:
+    # Without a session every /api/ path is a 401: nothing tells which routes exist.
+    assert (await http.get("/api/nothing-here")).status_code == 401
+    await register_and_login(http, username)
     response = await http.get("/api/nothing-here")
     assert response.status_code == 404
-    assert response.json() == {"error": "Not Found"} or "error" in response.json()
+    assert response.json() == {"error": "Not Found"}
 
 
-async def test_wrong_method_is_json_405(http: httpx.AsyncClient) -> None:
+async def test_wrong_method_is_json_405(http: httpx.AsyncClient, username: str) -> None:
+    await register_and_login(http, username)
     response = await http.delete("/api/auth/me")
     assert response.status_code == 405
-    assert "error" in response.json()
+    assert response.json() == {"error": "Method Not Allowed"}
+
+
+async def test_a_post_without_a_body_is_not_refused_as_not_json(
+    app: AppServer, username: str
+) -> None:
+    """`curl -X POST .../logout` sends neither Content-Length nor Transfer-Encoding."""
+    async with httpx.AsyncClient(base_url=app.url) as http:
+        await register_and_login(http, username)
+        request = http.build_request("POST", "/api/auth/logout")
+        del request.headers["content-length"]
+        response = await http.send(request)
+    assert response.status_code == 204
