@@ -14,6 +14,7 @@ from parley.config import Settings
 from parley.messaging import Messenger
 from parley.models import Message
 from parley.realtime.channels import room_channel, socketio_channel
+from parley.realtime.manager import FanOutRedisManager
 from parley.realtime.namespace import ChatNamespace
 from parley.realtime.protocol import GuardedServer
 from parley.services import Services
@@ -44,7 +45,7 @@ class Realtime:
 
     def __init__(self, settings: Settings) -> None:
         redis_url = settings.require_redis_url()
-        manager = socketio.AsyncRedisManager(
+        manager = FanOutRedisManager(
             redis_url, channel=socketio_channel(redis_url, settings.table_prefix)
         )
         # cors_allowed_origins=[] leaves the Origin check to the handshake, which refuses a
