@@ -100,6 +100,10 @@ def _serve(settings: Settings) -> int:
         log_config=None,  # uvicorn's loggers go through configure_logging's JSON handler
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        # permessage-deflate keeps a compression context per socket (~42 KiB each, measured
+        # with browser-like clients: bench/README.md) and compresses every broadcast once per
+        # recipient; chat frames are small, so it costs far more than it saves.
+        ws_per_message_deflate=False,
     )
     _exit_cleanly_on_sigterm()
     uvicorn.Server(config).run()
