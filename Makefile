@@ -71,12 +71,12 @@ soak: $(PY_STAMP)
 # Load benchmarks against a real `parley serve` (see bench/README.md); results in bench/results/.
 bench: $(PY_STAMP)
 	@$(BIN)/python -c "import matplotlib, psutil" 2>/dev/null && test -x $(BIN)/py-spy \
-		|| $(BIN)/python -m pip install --quiet -r bench/requirements.txt
+		|| $(BIN)/python -m pip install --quiet -c constraints.txt -r bench/requirements.txt
 	$(BIN)/python -m bench
 
 bench-quick: $(PY_STAMP)
 	@$(BIN)/python -c "import matplotlib, psutil" 2>/dev/null && test -x $(BIN)/py-spy \
-		|| $(BIN)/python -m pip install --quiet -r bench/requirements.txt
+		|| $(BIN)/python -m pip install --quiet -c constraints.txt -r bench/requirements.txt
 	$(BIN)/python -m bench --quick
 
 clean:

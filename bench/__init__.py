@@ -1,0 +1,1 @@
+"""Parley's load benchmarks: `make bench` (full) and `make bench-quick` (under a minute)."""
