@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from parley.accounts import Accounts
 from parley.config import Settings
@@ -21,17 +21,25 @@ from parley.storage.sessions import SessionStore
 from parley.storage.throttle import LoginThrottle
 from parley.storage.users import UserStore
 
+# A burst (500 sockets leaving at once) waits for a connection instead of failing with "Too
+# many connections", as redis-py's default pool does past its limit (bench/README.md).
+REDIS_MAX_CONNECTIONS = 256
+REDIS_POOL_WAIT_SECONDS = 5
+
 
 def open_redis(url: str) -> Redis:
     # Short timeouts: with Redis gone a request should fail in about a second with a 503,
     # and the client reconnects on its own once Redis is back.
-    return Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=REDIS_POOL_WAIT_SECONDS,
         decode_responses=True,
         socket_timeout=2,
         socket_connect_timeout=2,
         health_check_interval=15,
     )
+    return Redis.from_pool(pool)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ class Realtime:
 
     def __init__(self, settings: Settings) -> None:
         redis_url = settings.require_redis_url()
-        manager = FanOutRedisManager(
+        self._manager = manager = FanOutRedisManager(
             redis_url, channel=socketio_channel(redis_url, settings.table_prefix)
         )
         # cors_allowed_origins=[] leaves the Origin check to the handshake, which refuses a
@@ -98,6 +98,7 @@ class Realtime:
                 await task
         self._tasks = []
         await self.server.shutdown()
+        await self._manager.flush(DRAIN_SECONDS)
 
     async def end_session(self, key: str) -> None:
         await self.namespace.expire_session(key)
