@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 # polled 4 times a second, which bounds the delay of an outside write to ~250 ms plus work.
 IDLE_POLL_SECONDS = 0.25
 LEASE_RENEW_SECONDS = LEASE_MS / 1000 / 3
+# New shards appear when DynamoDB splits or rolls one over (about every few hours).
+SHARD_REFRESH_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 10.0
 _RESTART_ITERATOR = {"ExpiredIteratorException", "TrimmedDataAccessException"}
 _THROTTLED = {"LimitExceededException", "ProvisionedThroughputExceededException"}
@@ -99,6 +101,7 @@ class StreamConsumer:
         reader = await self._open_stream()
         loop = asyncio.get_running_loop()
         renew_at = loop.time() + LEASE_RENEW_SECONDS
+        refresh_at = loop.time() + SHARD_REFRESH_SECONDS
         while True:
             if loop.time() >= renew_at:
                 if not await self._lease.hold():
@@ -108,7 +111,9 @@ class StreamConsumer:
             busy = await self._poll_once(reader)
             if not busy:
                 await asyncio.sleep(IDLE_POLL_SECONDS)
+            if loop.time() >= refresh_at:
                 await self._refresh_shards(reader)
+                refresh_at = loop.time() + SHARD_REFRESH_SECONDS
 
     async def _open_stream(self) -> StreamReader:
         table = await self._dynamo.describe_table(TableName=self._table)
