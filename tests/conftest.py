@@ -8,6 +8,7 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -91,6 +92,24 @@ async def _delete_tables(settings: Settings, names: TableNames) -> None:
     async with open_client(settings) as client:
         for name in (names.users, names.rooms, names.messages):
             await client.delete_table(TableName=name)
+
+
+@asynccontextmanager
+async def separate_tables(
+    base_env: dict[str, str], name: str, **extra: str
+) -> AsyncIterator[dict[str, str]]:
+    """The shared Redis and DynamoDB, with tables of a suite's own (no other suite's rooms or
+    messages in them); deleted afterwards on a real endpoint."""
+    from parley.cli import _create_tables
+
+    env = {**base_env, "PARLEY_TABLE_PREFIX": f"parley-{name}-{secrets.token_hex(3)}-", **extra}
+    settings = settings_for(env)
+    await _create_tables(settings)
+    try:
+        yield env
+    finally:
+        if os.environ.get("PARLEY_TEST_DYNAMODB_ENDPOINT"):
+            await _delete_tables(settings, TableNames.with_prefix(settings.table_prefix))
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ Security Policy violation and uncaught error."""
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -24,7 +23,7 @@ from playwright.async_api import (
     expect,
 )
 
-from tests.conftest import StartApp, settings_for
+from tests.conftest import StartApp, separate_tables
 from tests.servers import AppServer
 
 # Every wait in this suite is an `expect` or a Playwright action bounded by this (milliseconds).
@@ -66,20 +65,10 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 async def browser_env(base_env: dict[str, str]) -> AsyncIterator[dict[str, str]]:
-    """The shared Redis and DynamoDB, with tables of the browser suite's own."""
-    from parley.cli import _create_tables
-    from tests.conftest import _delete_tables
-
     if not WEB_DIST.is_file():
         pytest.fail(f"{WEB_DIST} is missing: run `cd web && npm run build`", pytrace=False)
-    env = {**base_env, "PARLEY_TABLE_PREFIX": f"parley-browser-{secrets.token_hex(3)}-"}
-    settings = settings_for(env)
-    await _create_tables(settings)
-    yield env
-    if os.environ.get("PARLEY_TEST_DYNAMODB_ENDPOINT"):
-        from parley.storage.dynamo import TableNames
-
-        await _delete_tables(settings, TableNames.with_prefix(settings.table_prefix))
+    async with separate_tables(base_env, "browser") as env:
+        yield env
 
 
 @pytest.fixture(scope="session")

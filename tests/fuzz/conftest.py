@@ -4,14 +4,12 @@ logins, messages) never reach the state that the other suites assert on."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
 
-from tests.conftest import StartApp, settings_for
+from tests.conftest import StartApp, separate_tables
 from tests.servers import AppServer
 
 HTTP_FUZZ_REDIS_DB = 14
@@ -49,23 +47,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @pytest.fixture(scope="session")
 async def fuzz_env(base_env: dict[str, str]) -> AsyncIterator[dict[str, str]]:
-    """The shared Redis and DynamoDB, with tables of the fuzz suite's own."""
-    from parley.cli import _create_tables
-    from parley.storage.dynamo import TableNames
-    from tests.conftest import _delete_tables
-
-    env = {
-        **base_env,
-        "PARLEY_TABLE_PREFIX": f"parley-fuzz-{secrets.token_hex(3)}-",
-        # The fuzzer fails hundreds of logins from 127.0.0.1; the per-address lockout would
-        # then refuse every later login of the suite. The per-account one stays as it is.
-        "PARLEY_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
-    }
-    settings = settings_for(env)
-    await _create_tables(settings)
-    yield env
-    if os.environ.get("PARLEY_TEST_DYNAMODB_ENDPOINT"):
-        await _delete_tables(settings, TableNames.with_prefix(settings.table_prefix))
+    # The fuzzer fails hundreds of logins from 127.0.0.1; the per-address lockout would then
+    # refuse every later login of the suite. The per-account one stays as it is.
+    async with separate_tables(
+        base_env, "fuzz", PARLEY_LOGIN_MAX_FAILURES_PER_ADDRESS="1000000"
+    ) as env:
+        yield env
 
 
 @pytest.fixture(scope="session")
