@@ -11,16 +11,13 @@ import asyncio
 import contextlib
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import engineio
 import httpx
 import pytest
 
-from tests.realtime.client import ChatClient
+from tests.conftest import Connect, Signup
 from tests.servers import AppServer
-from tests.utils import register_and_login
 
 SETTLE = 0.5  # time for the server to act on (or log) what it was sent
 WITHIN = 5.0  # the contract's bound for dropping the sockets of an ended session
@@ -47,46 +44,26 @@ def target(http_fuzz_app: AppServer) -> AppServer:
 
 
 @pytest.fixture
-async def room(target: AppServer) -> str:
+async def room(target: AppServer, signup: Signup) -> str:
     name = f"protocol-{secrets.token_hex(3)}"
-    _, cookie = await signup(target)
-    async with httpx.AsyncClient(base_url=target.url, cookies={"parley_session": cookie}) as http:
+    person = await signup(target)
+    cookies = {"parley_session": person.cookie}
+    async with httpx.AsyncClient(base_url=target.url, cookies=cookies) as http:
         assert (await http.post("/api/rooms", json={"name": name})).status_code == 201
     return name
 
 
-@pytest.fixture
-async def connect(target: AppServer) -> AsyncIterator[Callable[[str], Any]]:
-    clients: list[ChatClient] = []
-
-    async def make(cookie: str) -> ChatClient:
-        client = ChatClient(target, cookie)
-        clients.append(client)
-        await client.connect()
-        return client
-
-    yield make
-    for client in clients:
-        await client.close()
-
-
-async def signup(app: AppServer) -> tuple[str, str]:
-    username = f"pr_{secrets.token_hex(4)}"
-    async with httpx.AsyncClient(base_url=app.url, timeout=20) as http:
-        return username, await register_and_login(http, username)
-
-
 async def test_a_disconnect_event_from_the_client_does_not_outlive_logout(
-    target: AppServer, room: str, connect: Callable[[str], Any]
+    target: AppServer, room: str, signup: Signup, connect: Connect
 ) -> None:
-    (_, eve_cookie), (_, bob_cookie) = await signup(target), await signup(target)
-    eve, bob = await connect(eve_cookie), await connect(bob_cookie)
+    eve_person, bob_person = await signup(target), await signup(target)
+    eve, bob = await connect(eve_person, target), await connect(bob_person, target)
     await eve.join(room)
     await bob.join(room)
     await eve.sio.emit("disconnect", "client disconnect")
     await asyncio.sleep(SETTLE)
     async with httpx.AsyncClient(
-        base_url=target.url, cookies={"parley_session": eve_cookie}
+        base_url=target.url, cookies={"parley_session": eve_person.cookie}
     ) as http:
         assert (await http.post("/api/auth/logout")).status_code == 204
     with contextlib.suppress(TimeoutError):
@@ -99,24 +76,23 @@ async def test_a_disconnect_event_from_the_client_does_not_outlive_logout(
 
 
 async def test_a_connect_event_from_the_client_changes_nothing(
-    target: AppServer, room: str, connect: Callable[[str], Any]
+    target: AppServer, room: str, signup: Signup, connect: Connect
 ) -> None:
-    _, cookie = await signup(target)
-    client = await connect(cookie)
+    person = await signup(target)
+    client = await connect(person, target)
     await client.join(room)
     log = LogWatch(target)
     await client.sio.emit("connect", {})
-    await client.sio.emit("connect", {"HTTP_COOKIE": f"parley_session={cookie}"})
+    await client.sio.emit("connect", {"HTTP_COOKIE": f"parley_session={person.cookie}"})
     await asyncio.sleep(SETTLE)
     ack = await client.send("still in the room", room=room)
     assert (ack["ok"], log.problems()) == (True, [])
 
 
 async def test_event_names_that_are_not_strings_are_ignored_quietly(
-    target: AppServer, connect: Callable[[str], Any]
+    target: AppServer, signup: Signup, connect: Connect
 ) -> None:
-    _, cookie = await signup(target)
-    client = await connect(cookie)
+    client = await connect(await signup(target), target)
     log = LogWatch(target)
     for name in (123, 1.5, True, ["join"], {"join": 1}):
         await client.sio.emit(name, {"room": "general"})
@@ -126,10 +102,9 @@ async def test_event_names_that_are_not_strings_are_ignored_quietly(
 
 
 async def test_an_event_with_a_101_digit_integer_gets_an_error_ack(
-    target: AppServer, connect: Callable[[str], Any]
+    target: AppServer, signup: Signup, connect: Connect
 ) -> None:
-    _, cookie = await signup(target)
-    client = await connect(cookie)
+    client = await connect(await signup(target), target)
     await client.join()
     log = LogWatch(target)
     payload = {"room": "general", "text": "hi", "clientId": "big-int", "n": 10**100}
