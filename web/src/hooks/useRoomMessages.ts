@@ -9,7 +9,7 @@ import {
   newestStoredId,
   oldestStoredId,
   roomMessagesReducer,
-  type ChatMessage,
+  type RoomMessagesState,
 } from '../lib/messages';
 import { useSocket } from '../realtime/SocketProvider';
 import { ACK_TIMEOUT_MS, type ParleySocket } from '../socket';
@@ -22,15 +22,7 @@ const CATCH_UP_PAGE_SIZE = 100;
 const JOIN_RETRY_MS = 2_000;
 const CATCH_UP_RETRY_MS = 3_000;
 
-export interface RoomMessages {
-  messages: ChatMessage[];
-  joined: boolean;
-  joinError: string | null;
-  /** Missed messages could not be loaded yet (retrying). */
-  syncError: string | null;
-  hasOlder: boolean;
-  loadingOlder: boolean;
-  olderError: string | null;
+export interface RoomMessages extends Omit<RoomMessagesState, 'room'> {
   send(text: string): void;
   retry(clientId: string): void;
   loadOlder(): void;
