@@ -82,7 +82,9 @@ async def test_sigterm_drains_sends_and_loses_nothing_acked(
         return ack
 
     sends = [asyncio.create_task(send(cid)) for cid in client_ids]
-    await asyncio.sleep(0.05)
+    # SIGTERM once the first ack is back, so the shutdown lands while the rest are in flight
+    # whatever the machine's speed.
+    await asyncio.wait(sends, return_when=asyncio.FIRST_COMPLETED)
     doomed.signal(signal.SIGTERM)
     acks = await asyncio.gather(*sends)
     assert doomed.process.wait(30) == 0

@@ -19,10 +19,13 @@ DynamoClient = Any  # aiobotocore's generated client has no static type
 
 # Fail fast: a chat send must learn within seconds that the database is unreachable, so the
 # sender gets ok:false instead of a hanging ack (botocore's defaults wait 60 s per attempt).
+# One retry only: with jittered backoff, four attempts against a dead endpoint took up to 6 s,
+# and a failed send also asks once whether its write landed. The client retries with its
+# clientId anyway, so a longer wait here would only delay the "failed, retry" it shows.
 CLIENT_CONFIG = Config(
     connect_timeout=2,
     read_timeout=5,
-    retries={"max_attempts": 3, "mode": "standard"},
+    retries={"total_max_attempts": 2, "mode": "standard"},
     max_pool_connections=50,
 )
 
