@@ -14,6 +14,7 @@ from parley.config import Settings
 from parley.messaging import Messenger
 from parley.models import Message
 from parley.realtime.channels import room_channel, socketio_channel
+from parley.realtime.engine import use_taskless_writer
 from parley.realtime.manager import FanOutRedisManager
 from parley.realtime.namespace import ChatNamespace
 from parley.realtime.protocol import GuardedServer
@@ -44,6 +45,7 @@ class Realtime:
     """Built with the app; attached to the services when the app starts."""
 
     def __init__(self, settings: Settings) -> None:
+        use_taskless_writer()
         redis_url = settings.require_redis_url()
         self._manager = manager = FanOutRedisManager(
             redis_url, channel=socketio_channel(redis_url, settings.table_prefix)

@@ -1,0 +1,44 @@
+"""Engine.IO's per-socket writer, without a task for every wake-up on Python 3.11.
+
+Each socket's writer waits for its next outgoing packet with `asyncio.wait_for`, which before
+Python 3.12 wraps the wait in a new task every time. Under fan-out every recipient's writer
+wakes for every message, and those tasks were the largest item left in the server's profile
+(bench/README.md). `asyncio.timeout` gives the same deadline without a task; Python 3.12's
+`wait_for` is built on it, so there the library's own code is kept."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+from engineio import exceptions
+from engineio.async_socket import AsyncSocket
+
+
+async def _poll(self: AsyncSocket) -> list[Any]:
+    """AsyncSocket.poll (python-engineio 4.x) with `asyncio.timeout` for `wait_for`."""
+    try:
+        async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+            packets = [await self.queue.get()]
+        self.queue.task_done()
+    except (TimeoutError, asyncio.CancelledError):
+        raise exceptions.QueueEmpty() from None
+    if packets == [None]:
+        return []
+    while True:
+        try:
+            pkt = self.queue.get_nowait()
+        except asyncio.QueueEmpty:
+            break
+        self.queue.task_done()
+        if pkt is None:
+            self.queue.put_nowait(None)
+            break
+        packets.append(pkt)
+    return packets
+
+
+def use_taskless_writer() -> None:
+    if sys.version_info < (3, 12):
+        AsyncSocket.poll = _poll
