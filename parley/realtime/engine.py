@@ -18,12 +18,15 @@ from engineio.async_socket import AsyncSocket
 
 async def _poll(self: AsyncSocket) -> list[Any]:
     """AsyncSocket.poll (python-engineio 4.x) with `asyncio.timeout` for `wait_for`."""
-    try:
-        async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
-            packets = [await self.queue.get()]
-        self.queue.task_done()
-    except (TimeoutError, asyncio.CancelledError):
-        raise exceptions.QueueEmpty() from None
+    if self.queue.empty():
+        try:
+            async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
+                packets = [await self.queue.get()]
+        except (TimeoutError, asyncio.CancelledError):
+            raise exceptions.QueueEmpty() from None
+    else:  # behind on a busy room: no deadline to arm and cancel
+        packets = [self.queue.get_nowait()]
+    self.queue.task_done()
     if packets == [None]:
         return []
     while True:
