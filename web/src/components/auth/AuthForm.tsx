@@ -1,6 +1,6 @@
-import type { ReactNode } from 'react';
+import type { InputHTMLAttributes, ReactNode } from 'react';
 import type { Credentials, FieldErrors } from '../../auth/validation';
-import { useAuthForm } from '../../hooks/useAuthForm';
+import { useAuthForm, type AuthForm as AuthFormState } from '../../hooks/useAuthForm';
 
 export interface AuthFormProps {
   heading: string;
@@ -19,6 +19,51 @@ function describedBy(...ids: (string | false | undefined)[]): string | undefined
   return list || undefined;
 }
 
+interface AuthFieldProps
+  extends Pick<
+    InputHTMLAttributes<HTMLInputElement>,
+    'type' | 'autoComplete' | 'autoCapitalize' | 'autoCorrect' | 'spellCheck'
+  > {
+  form: AuthFormState;
+  name: keyof Credentials;
+  label: string;
+  hint?: string;
+}
+
+/** One labelled input with its error (once shown) or else its hint, both tied to it by id. */
+function AuthField({ form, name, label, hint, ...inputProps }: AuthFieldProps) {
+  const id = `auth-${name}`;
+  const error = form.errors[name];
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        {...inputProps}
+        ref={name === 'username' ? form.usernameRef : form.passwordRef}
+        id={id}
+        name={name}
+        required
+        value={form.values[name]}
+        onChange={form.onChange}
+        onBlur={form.onBlur}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(error ? `${id}-error` : hint && `${id}-hint`)}
+      />
+      {error ? (
+        <p id={`${id}-error`} className="field-error">
+          {error}
+        </p>
+      ) : (
+        hint && (
+          <p id={`${id}-hint`} className="hint">
+            {hint}
+          </p>
+        )
+      )}
+    </div>
+  );
+}
+
 export function AuthForm({
   heading,
   submitLabel,
@@ -31,7 +76,6 @@ export function AuthForm({
   submit,
 }: AuthFormProps) {
   const form = useAuthForm({ validate, submit });
-  const { errors } = form;
 
   return (
     <main className="auth-page">
@@ -47,67 +91,25 @@ export function AuthForm({
           </p>
         )}
         <form className="auth-form" noValidate onSubmit={form.onSubmit} aria-busy={form.busy}>
-          <div className="field">
-            <label htmlFor="auth-username">Username</label>
-            <input
-              ref={form.usernameRef}
-              id="auth-username"
-              name="username"
-              type="text"
-              autoComplete="username"
-              autoCapitalize="none"
-              autoCorrect="off"
-              spellCheck={false}
-              required
-              value={form.values.username}
-              onChange={form.onChange}
-              onBlur={form.onBlur}
-              aria-invalid={errors.username ? true : undefined}
-              aria-describedby={describedBy(
-                errors.username ? 'auth-username-error' : hints.username && 'auth-username-hint',
-              )}
-            />
-            {errors.username ? (
-              <p id="auth-username-error" className="field-error">
-                {errors.username}
-              </p>
-            ) : (
-              hints.username && (
-                <p id="auth-username-hint" className="hint">
-                  {hints.username}
-                </p>
-              )
-            )}
-          </div>
-          <div className="field">
-            <label htmlFor="auth-password">Password</label>
-            <input
-              ref={form.passwordRef}
-              id="auth-password"
-              name="password"
-              type="password"
-              autoComplete={passwordAutoComplete}
-              required
-              value={form.values.password}
-              onChange={form.onChange}
-              onBlur={form.onBlur}
-              aria-invalid={errors.password ? true : undefined}
-              aria-describedby={describedBy(
-                errors.password ? 'auth-password-error' : hints.password && 'auth-password-hint',
-              )}
-            />
-            {errors.password ? (
-              <p id="auth-password-error" className="field-error">
-                {errors.password}
-              </p>
-            ) : (
-              hints.password && (
-                <p id="auth-password-hint" className="hint">
-                  {hints.password}
-                </p>
-              )
-            )}
-          </div>
+          <AuthField
+            form={form}
+            name="username"
+            label="Username"
+            type="text"
+            autoComplete="username"
+            hint={hints.username}
+            autoCapitalize="none"
+            autoCorrect="off"
+            spellCheck={false}
+          />
+          <AuthField
+            form={form}
+            name="password"
+            label="Password"
+            type="password"
+            autoComplete={passwordAutoComplete}
+            hint={hints.password}
+          />
           {form.serverError && (
             <p className="form-error" role="alert">
               {form.serverError}
