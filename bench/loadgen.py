@@ -18,6 +18,7 @@ import multiprocessing
 import time
 from array import array
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -218,11 +219,7 @@ async def _fanout(conn: Connection, spec: FanoutSpec) -> None:
         # Only clients that joined count as room members (the coordinator's expected counts).
         members = [c.index for c, ok in zip(spec.clients, joined, strict=True) if ok]
         conn.send(("ready", {"report": report, "members": members}))
-        loop = asyncio.get_running_loop()
-        while True:
-            command, arg = await loop.run_in_executor(None, conn.recv)
-            if command == "close":
-                break
+        async for command, arg in _commands(conn):
             if command == "phase":
                 receiving = _Receiving(arg.tag, arg.phase, int(arg.rate * arg.duration), len(socks))
                 dispatcher["current"] = receiving
@@ -311,6 +308,16 @@ async def _run_phase(
     return result
 
 
+async def _commands(conn: Connection) -> AsyncIterator[tuple[str, Any]]:
+    """The coordinator's commands, until it says "close"."""
+    loop = asyncio.get_running_loop()
+    while True:
+        command, arg = await loop.run_in_executor(None, conn.recv)
+        if command == "close":
+            return
+        yield command, arg
+
+
 async def _close_all(socks: list[LeanSocket], batch: int = 500) -> None:
     for start in range(0, len(socks), batch):
         await asyncio.gather(*(s.close() for s in socks[start : start + batch]))
@@ -332,11 +339,7 @@ async def _capacity(conn: Connection, spec: CapacitySpec) -> None:
             http, spec.url, socks, spec.cookies, spec.connect_concurrency, spec.compress
         )
         conn.send(("ready", {"report": report}))
-        loop = asyncio.get_running_loop()
-        while True:
-            command, arg = await loop.run_in_executor(None, conn.recv)
-            if command == "close":
-                break
+        async for command, arg in _commands(conn):
             if command == "hold":
                 await asyncio.sleep(float(arg))
                 reasons = Counter(s.disconnect_reason for s in socks if s.closed.is_set())

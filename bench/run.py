@@ -21,8 +21,10 @@ import sys
 import time
 from array import array
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -601,20 +603,15 @@ async def parley_part(stack: Stack, cfg: Config, stem: str) -> dict[str, Any]:
             out["capacity"] = await parley_capacity(stack, server, cfg, usernames)
     finally:
         server.stop()
+    start = partial(stack.start_parley, fds=cfg.fds)
     if cfg.capacity_fresh_server:
-        server = stack.start_parley(fds=cfg.fds)
-        try:
-            out["capacity"] = await parley_capacity(stack, server, cfg, usernames)
-        finally:
-            server.stop()
+        out["capacity"] = await on_own_server(
+            start, lambda server: parley_capacity(stack, server, cfg, usernames)
+        )
     if cfg.capacity_deflate_sockets:
-        server = stack.start_parley(fds=cfg.fds)
-        try:
-            out["capacity_deflate"] = await parley_capacity(
-                stack, server, cfg, usernames, deflate=True
-            )
-        finally:
-            server.stop()
+        out["capacity_deflate"] = await on_own_server(
+            start, lambda server: parley_capacity(stack, server, cfg, usernames, deflate=True)
+        )
     return out
 
 
@@ -638,26 +635,37 @@ async def baseline_part(stack: Stack, cfg: Config, stem: str) -> dict[str, Any]:
             stack, server, cfg, [None] * cfg.clients, profile_to=f"{stem}-baseline-profile"
         )
         if not cfg.capacity_fresh_server:
-            out["capacity"] = await capacity_scenario(server, cfg, [None] * cfg.capacity_sockets)
-            log(_capacity_line(server.name, out["capacity"]))
+            out["capacity"] = await baseline_capacity(server, cfg)
     finally:
         server.stop()
+    start = partial(stack.start_baseline, fds=cfg.fds)
     if cfg.capacity_fresh_server:
-        server = stack.start_baseline(fds=cfg.fds)
-        try:
-            out["capacity"] = await capacity_scenario(server, cfg, [None] * cfg.capacity_sockets)
-            log(_capacity_line(server.name, out["capacity"]))
-        finally:
-            server.stop()
+        out["capacity"] = await on_own_server(start, lambda server: baseline_capacity(server, cfg))
     if cfg.capacity_deflate_sockets:
-        server = stack.start_baseline(fds=cfg.fds)
-        try:
-            sockets: list[str | None] = [None] * cfg.capacity_deflate_sockets
-            out["capacity_deflate"] = await capacity_scenario(server, cfg, sockets, deflate=True)
-            log(_capacity_line(server.name, out["capacity_deflate"]))
-        finally:
-            server.stop()
+        out["capacity_deflate"] = await on_own_server(
+            start, lambda server: baseline_capacity(server, cfg, deflate=True)
+        )
     return out
+
+
+async def baseline_capacity(
+    server: Server, cfg: Config, *, deflate: bool = False
+) -> dict[str, Any]:
+    count = cfg.capacity_deflate_sockets if deflate else cfg.capacity_sockets
+    result = await capacity_scenario(server, cfg, [None] * count, deflate=deflate)
+    log(_capacity_line(server.name, result))
+    return result
+
+
+async def on_own_server(
+    start: Callable[[], Server], measure: Callable[[Server], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    """One measurement on a freshly started server, stopped afterwards."""
+    server = start()
+    try:
+        return await measure(server)
+    finally:
+        server.stop()
 
 
 def _capacity_line(name: str, c: dict[str, Any]) -> str:
