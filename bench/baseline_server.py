@@ -1,6 +1,6 @@
 """The library's own limit on this machine: a bare python-socketio ASGI server under uvicorn
 (no auth, no storage, the in-memory client manager) that handles `join` and `message` the way
-Parley's contract says (ack, then broadcast `message` to the room, sender included), with ids
+docs/reference.md says (ack, then broadcast `message` to the room, sender included), with ids
 from a counter so the load generator's order check works unchanged.
 
 Run: python -m bench.baseline_server --port N   (uvicorn's defaults, like `parley serve`)

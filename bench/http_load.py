@@ -69,7 +69,7 @@ async def create_room(http: aiohttp.ClientSession, url: str, cookie: str, name: 
 
 
 async def seed_sessions(redis_url: str, usernames: list[str], count: int, ttl: int) -> list[str]:
-    """`count` sessions written straight into Redis in the contract's format (`sess:<key>`
+    """`count` sessions written straight into Redis in the format of docs/reference.md (`sess:<key>`
     holding JSON with "username", TTL = PARLEY_SESSION_TTL), cycling over `usernames`: the
     capacity scenario needs thousands of cookies, and login is measured on its own."""
     redis = Redis.from_url(redis_url)

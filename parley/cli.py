@@ -1,4 +1,4 @@
-"""The `parley` command (CONTRACT.md, "Commands"). Options override the environment."""
+"""The `parley` command (docs/reference.md, "Commands"). Options override the environment."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The one settings object, read from the environment once at start-up (see CONTRACT.md)."""
+"""The one settings object, read from the environment once at start-up (docs/reference.md,
+"Settings")."""
 
 from __future__ import annotations
 
@@ -29,8 +30,7 @@ class Settings(BaseSettings):
     message_burst: Annotated[int, Field(ge=1, le=100_000)] = 30
     bcrypt_rounds: Annotated[int, Field(ge=4, le=31)] = 12
     cookie_secure: bool = True
-    # Extensions beyond the contract: login throttling (OWASP Authentication Cheat Sheet,
-    # "Login Throttling") and the web assets served at "/".
+    # Login throttling (OWASP Authentication Cheat Sheet, "Login Throttling").
     login_max_failures_per_account: Annotated[int, Field(ge=1)] = 5
     login_max_failures_per_address: Annotated[int, Field(ge=1)] = 30
     login_lockout_seconds: Annotated[int, Field(ge=1)] = 900

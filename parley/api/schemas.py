@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP API (CONTRACT.md, "HTTP API")."""
+"""Request and response bodies of the HTTP API (docs/reference.md, "HTTP routes")."""
 
 from __future__ import annotations
 

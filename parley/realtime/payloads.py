@@ -1,4 +1,4 @@
-"""Payloads of client events, validated at the edge (CONTRACT.md, "Socket.IO")."""
+"""Payloads of client events, validated at the edge (docs/reference.md, "Socket.IO")."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""The Socket.IO server, closed to everything the contract does not name.
+"""The Socket.IO server, closed to every event docs/reference.md does not name.
 
 python-socketio dispatches any event name a client sends to the matching handler, including
 the reserved `connect` and `disconnect`, and lets a packet it cannot decode escape as a logged
-traceback. Here only the contract's client events reach the chat handlers, and a malformed
+traceback. Here only the documented client events reach the chat handlers, and a malformed
 packet gets an error ack where it carries an ack id, or a one-line warning."""
 
 from __future__ import annotations

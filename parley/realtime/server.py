@@ -23,8 +23,8 @@ from parley.storage.presence import REFRESH_INTERVAL_SECONDS
 
 log = logging.getLogger(__name__)
 
-# Sessions that end without a logout (TTL expiry, FLUSHDB) are noticed by this sweep; the
-# contract allows 5 s between the end and the disconnect.
+# Sessions that end without a logout (TTL expiry, FLUSHDB) are noticed by this sweep, so their
+# sockets get `session_expired` within its interval (docs/reference.md, "Socket.IO").
 SESSION_SWEEP_SECONDS = 2.0
 # Above the largest valid event, so an oversized one reaches validation and gets an error ack
 # instead of the transport silently closing the connection.
@@ -51,7 +51,7 @@ class Realtime:
             redis_url, channel=socketio_channel(redis_url, settings.table_prefix)
         )
         # cors_allowed_origins=[] leaves the Origin check to the handshake, which refuses a
-        # foreign origin with the contract's "forbidden origin" message.
+        # foreign origin with the documented "forbidden origin" message (docs/reference.md).
         self.server = GuardedServer(
             async_mode="asgi",
             client_manager=manager,

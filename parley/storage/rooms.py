@@ -16,7 +16,7 @@ _NON_ID_RUN = re.compile(r"[^a-z0-9]+")
 
 
 def room_id_for(name: str) -> str:
-    """ "Random Talk!" -> "random-talk" (the contract's rule)."""
+    """ "Random Talk!" -> "random-talk" (docs/reference.md, POST /api/rooms)."""
     return _NON_ID_RUN.sub("-", name.lower()).strip("-")
 
 

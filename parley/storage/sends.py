@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from parley.models import Message
 
-# The contract promises clientId de-duplication "for at least 24 h"; two days leaves margin.
+# How long a clientId is remembered: docs/reference.md promises de-duplication for 48 h.
 SENT_TTL_SECONDS = 2 * 24 * 3600
 # DynamoDB Streams keep records for 24 h, so a delivered mark must outlive that.
 DELIVERED_TTL_SECONDS = 2 * 24 * 3600

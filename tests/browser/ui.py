@@ -1,5 +1,5 @@
-"""What the browser tests do on Parley's pages, by the accessible names of CONTRACT.md ("Web
-pages") and the test hooks of web/README.md."""
+"""What the browser tests do on Parley's pages, by the accessible names of docs/reference.md
+("Web pages") and the test hooks of web/README.md."""
 
 from __future__ import annotations
 
