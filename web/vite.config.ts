@@ -2,7 +2,7 @@ import react from '@vitejs/plugin-react';
 import type { ProxyOptions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-// The API and Socket.IO server that `parley dev` runs (CONTRACT.md, "Configuration").
+// The API and Socket.IO server that `parley dev` runs (docs/reference.md, "Configuration").
 const BACKEND = 'http://127.0.0.1:8000';
 
 // The back end only accepts browser requests whose Origin it allows (PARLEY_ALLOWED_ORIGINS),

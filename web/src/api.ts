@@ -1,23 +1,49 @@
-// The one HTTP client. Every call goes through `request`, which turns `{"error"}` bodies into
-// Error messages and applies the one 401 rule: a 401 means the session is gone, so the handler
-// registered by the auth provider sends the user to /login.
-import type { MessagePage, Room, User } from './types';
+// The one HTTP client. Every call goes through `request`, which turns error bodies
+// (`{"error", "code", "retryAfter"?}`, docs/reference.md, "Errors") into an `ApiError` and applies
+// the one 401 rule: code `unauthorized` means the session is gone, so the handler registered by
+// the auth provider sends the user to /login.
+import { errorCodeOf } from './errors';
+import type { ErrorCode, MessagePage, Room, User } from './types';
 
 export class ApiError extends Error {
   readonly status: number;
+  /** What went wrong, to decide on; null when the server was not reached. */
+  readonly code: ErrorCode | null;
+  /** Seconds to wait before trying again, when the server said. */
+  readonly retryAfter: number | null;
 
-  constructor(status: number, message: string) {
+  constructor(status: number, message: string, code: ErrorCode | null = null, retryAfter: number | null = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
   }
 }
+
+// The code each status stands for, for an error body without one (a server older than the codes,
+// or a proxy's own error page).
+const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'too_large',
+  415: 'unsupported',
+  422: 'invalid',
+  429: 'rate_limited',
+  500: 'internal',
+  503: 'unavailable',
+};
 
 type UnauthorizedHandler = () => void;
 
 let unauthorizedHandler: UnauthorizedHandler | null = null;
 
-/** Registers what happens on any 401 (one handler at a time); returns a function removing it. */
+/**
+ * Registers what happens on any `unauthorized` answer (one handler at a time); returns a function
+ * removing it.
+ */
 export function setUnauthorizedHandler(handler: UnauthorizedHandler): () => void {
   unauthorizedHandler = handler;
   return () => {
@@ -28,8 +54,8 @@ export function setUnauthorizedHandler(handler: UnauthorizedHandler): () => void
 interface RequestOptions {
   body?: unknown;
   /**
-   * False for calls where a 401 is an ordinary answer rather than an ended session: a wrong
-   * password at login.
+   * False for calls where `unauthorized` is an ordinary answer rather than an ended session: a
+   * wrong password at login.
    */
   sessionRequired?: boolean;
 }
@@ -52,29 +78,36 @@ async function request<T>(method: string, path: string, options: RequestOptions 
     throw new ApiError(0, OFFLINE_MESSAGE);
   }
   if (!response.ok) {
-    const error = new ApiError(response.status, await errorMessage(response));
-    if (response.status === 401 && sessionRequired) unauthorizedHandler?.();
+    const error = await apiError(response);
+    if (error.code === 'unauthorized' && sessionRequired) unauthorizedHandler?.();
     throw error;
   }
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
 }
 
-async function errorMessage(response: Response): Promise<string> {
-  let message = `The server answered ${response.status}. Please try again.`;
+async function apiError(response: Response): Promise<ApiError> {
+  let body: unknown = null;
   try {
-    const body: unknown = await response.json();
-    if (body && typeof body === 'object' && 'error' in body && typeof body.error === 'string') {
-      message = body.error;
-    }
+    body = await response.json();
   } catch {
-    // Not JSON (a proxy's error page, say): keep the generic message.
+    // Not JSON (a proxy's error page, say): the status alone has to do.
   }
-  const retryAfter = Number(response.headers.get('Retry-After'));
-  if (response.status === 429 && Number.isFinite(retryAfter) && retryAfter > 0) {
-    message += ` (wait ${formatWait(retryAfter)})`;
-  }
-  return message;
+  const code = errorCodeOf(body) ?? CODE_OF_STATUS[response.status] ?? null;
+  const retryAfter = positiveSeconds(field(body, 'retryAfter')) ?? positiveSeconds(response.headers.get('Retry-After'));
+  const text = field(body, 'error');
+  let message = typeof text === 'string' ? text : `The server answered ${response.status}. Please try again.`;
+  if (code === 'rate_limited' && retryAfter !== null) message += ` (wait ${formatWait(retryAfter)})`;
+  return new ApiError(response.status, message, code, retryAfter);
+}
+
+function field(body: unknown, name: string): unknown {
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+}
+
+function positiveSeconds(value: unknown): number | null {
+  const seconds = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
 }
 
 function formatWait(seconds: number): string {

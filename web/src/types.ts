@@ -1,4 +1,4 @@
-// Shapes of the HTTP API and Socket.IO events (CONTRACT.md, "HTTP API" and "Socket.IO").
+// Shapes of the HTTP API and Socket.IO events (docs/reference.md, "HTTP API" and "Socket.IO").
 
 export interface User {
   username: string;
@@ -24,7 +24,41 @@ export interface MessagePage {
   next: string | null;
 }
 
-export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: string };
+/**
+ * What went wrong, for the program to act on; `error` beside it is for people. Decisions are made
+ * on the code, never on the message text (docs/reference.md, "Errors").
+ */
+export type ErrorCode =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'invalid'
+  | 'not_joined'
+  | 'rate_limited'
+  | 'too_large'
+  | 'unsupported'
+  | 'unavailable'
+  | 'internal';
+
+/** Every HTTP error body. `retryAfter` (seconds) comes with `rate_limited` and `unavailable`. */
+export interface ErrorBody {
+  error: string;
+  code: ErrorCode;
+  retryAfter?: number;
+  /** On 401: where to sign in again. */
+  redirect?: string;
+}
+
+/** A failed ack: the same fields as an HTTP error body. */
+export interface AckFailure {
+  ok: false;
+  error: string;
+  code: ErrorCode;
+  retryAfter?: number;
+}
+
+export type Ack<T extends object = object> = ({ ok: true } & T) | AckFailure;
 
 export type JoinAck = Ack<{ messages: Message[] }>;
 export type MessageAck = Ack<{ message: Message }>;
@@ -44,6 +78,11 @@ export interface ServerToClientEvents {
   typing: (event: TypingEvent) => void;
   presence: (event: PresenceEvent) => void;
   session_expired: (event: Record<string, never>) => void;
+}
+
+/** The `data` of the `connect_error` of a refused handshake (`err.data.code`). */
+export interface HandshakeRefusal {
+  code: Extract<ErrorCode, 'unauthorized' | 'forbidden' | 'unavailable'>;
 }
 
 export interface ClientToServerEvents {

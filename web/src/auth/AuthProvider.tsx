@@ -1,6 +1,15 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ReactNode,
+} from 'react';
 import { api, setUnauthorizedHandler } from '../api';
-import { closeSocket } from '../socket';
 
 export const SESSION_EXPIRED_NOTICE = 'Your session expired';
 
@@ -17,11 +26,14 @@ export interface AuthContextValue {
   state: AuthState;
   /** The signed-in user's name, or null. */
   username: string | null;
-  login(username: string, password: string): Promise<void>;
-  register(username: string, password: string): Promise<void>;
-  logout(): Promise<void>;
-  /** The session is gone (any 401, or `session_expired`): back to /login with a notice. */
-  expire(): void;
+  login: (username: string, password: string) => Promise<void>;
+  register: (username: string, password: string) => Promise<void>;
+  logout: () => Promise<void>;
+  /**
+   * The session is gone (any `unauthorized` answer, or `session_expired`): back to /login with a
+   * notice; the SocketProvider then closes the socket.
+   */
+  expire: () => void;
 }
 
 const AuthContext = createContext<AuthContextValue | null>(null);
@@ -53,12 +65,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<AuthState>({ status: 'loading' });
 
   const stateRef = useRef(state);
-  stateRef.current = state;
+  useLayoutEffect(() => {
+    stateRef.current = state;
+  });
 
   const expire = useCallback(() => {
     const current = stateRef.current;
     if (current.status === 'anonymous') return;
-    closeSocket();
     const notice = current.status === 'authenticated' || hadSession() ? SESSION_EXPIRED_NOTICE : null;
     rememberSession(false);
     setState({ status: 'anonymous', notice });
@@ -75,8 +88,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         setState({ status: 'authenticated', username: user.username });
       },
       () => {
-        // A 401 already went through `expire`; anything else (server down) also means the
-        // session cannot be confirmed, and the login page says what went wrong on the next try.
+        // An `unauthorized` answer already went through `expire`; anything else (server down)
+        // also means the session cannot be confirmed, and the login page says what went wrong
+        // on the next try.
         if (active) setState((current) => (current.status === 'loading' ? { status: 'anonymous', notice: null } : current));
       },
     );
@@ -105,7 +119,6 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     } catch {
       // Signed out locally regardless; the server session expires on its own.
     }
-    closeSocket();
     rememberSession(false);
     setState({ status: 'anonymous', notice: null });
   }, []);

@@ -1,4 +1,4 @@
-// Client-side checks mirroring the server's rules (CONTRACT.md, POST /api/auth/register), so
+// Client-side checks mirroring the server's rules (docs/reference.md, POST /api/auth/register), so
 // most mistakes are explained before a round trip. The server stays the authority.
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;

@@ -46,7 +46,8 @@ describe('ProtectedRoute', () => {
     const socket = new FakeSocket({ connected: false });
     renderApp('/', socket.socket);
     await screen.findByRole('log');
-    socket.serverEmit('connect_error', new Error('unauthorized'));
+    // As socket.io-client reports a refused handshake: the message, and the server's data.
+    socket.serverEmit('connect_error', Object.assign(new Error('unauthorized'), { data: { code: 'unauthorized' } }));
     expect(await screen.findByText('Your session expired')).toBeInTheDocument();
   });
 

@@ -2,8 +2,8 @@ import { useCallback, useRef, useState, type ChangeEvent, type FocusEvent, type 
 import type { Credentials, FieldErrors } from '../auth/validation';
 
 export interface AuthFormOptions {
-  validate(values: Credentials): FieldErrors;
-  submit(values: Credentials): Promise<void>;
+  validate: (values: Credentials) => FieldErrors;
+  submit: (values: Credentials) => Promise<void>;
 }
 
 export interface AuthForm {
@@ -14,9 +14,9 @@ export interface AuthForm {
   busy: boolean;
   usernameRef: RefObject<HTMLInputElement | null>;
   passwordRef: RefObject<HTMLInputElement | null>;
-  onChange(event: ChangeEvent<HTMLInputElement>): void;
-  onBlur(event: FocusEvent<HTMLInputElement>): void;
-  onSubmit(event: FormEvent<HTMLFormElement>): void;
+  onChange: (event: ChangeEvent<HTMLInputElement>) => void;
+  onBlur: (event: FocusEvent<HTMLInputElement>) => void;
+  onSubmit: (event: FormEvent<HTMLFormElement>) => void;
 }
 
 type Field = keyof Credentials;

@@ -12,12 +12,12 @@ export interface ChatScrollOptions {
   count: number;
   /** Scroll down for a new last message even when the user had scrolled up (their own send). */
   forceToBottom: boolean;
-  onReachTop(): void;
+  onReachTop: () => void;
 }
 
 export interface ChatScroll {
   ref: RefObject<HTMLDivElement | null>;
-  onScroll(): void;
+  onScroll: () => void;
 }
 
 /**

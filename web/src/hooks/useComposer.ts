@@ -1,16 +1,16 @@
 import { useCallback, useState, type ChangeEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { codePointLength } from '../lib/format';
 
-/** The server's limit on message text, in code points after trimming (CONTRACT.md). */
+/** The server's limit on message text, in code points after trimming (docs/reference.md). */
 export const MAX_MESSAGE_LENGTH = 4000;
 
 export interface Composer {
   text: string;
   error: string | null;
   canSend: boolean;
-  onChange(event: ChangeEvent<HTMLTextAreaElement>): void;
-  onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>): void;
-  onSubmit(event: FormEvent<HTMLFormElement>): void;
+  onChange: (event: ChangeEvent<HTMLTextAreaElement>) => void;
+  onKeyDown: (event: KeyboardEvent<HTMLTextAreaElement>) => void;
+  onSubmit: (event: FormEvent<HTMLFormElement>) => void;
 }
 
 export function useComposer(send: (text: string) => void, notifyTyping: () => void): Composer {

@@ -1,29 +1,23 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useSocket } from '../realtime/SocketProvider';
+import type { ParleySocket } from '../socket';
+import { useSocketEvent } from './useSocketEvent';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting';
+
+const statusOf = (socket: ParleySocket | null): ConnectionStatus => (socket?.connected ? 'connected' : 'connecting');
 
 /** `reconnecting` once a socket that was connected has dropped, until it is back. */
 export function useConnectionStatus(): ConnectionStatus {
   const socket = useSocket();
-  const [status, setStatus] = useState<ConnectionStatus>(() => (socket?.connected ? 'connected' : 'connecting'));
+  const [tracked, setTracked] = useState(() => ({ socket, status: statusOf(socket) }));
+  if (tracked.socket !== socket) setTracked({ socket, status: statusOf(socket) });
 
-  useEffect(() => {
-    if (!socket) return;
-    let wasConnected = socket.connected;
-    setStatus(socket.connected ? 'connected' : 'connecting');
-    const onConnect = () => {
-      wasConnected = true;
-      setStatus('connected');
-    };
-    const onDisconnect = () => setStatus(wasConnected ? 'reconnecting' : 'connecting');
-    socket.on('connect', onConnect);
-    socket.on('disconnect', onDisconnect);
-    return () => {
-      socket.off('connect', onConnect);
-      socket.off('disconnect', onDisconnect);
-    };
-  }, [socket]);
+  useSocketEvent(socket, 'connect', () => setTracked((current) => ({ ...current, status: 'connected' })));
+  // `connecting` means the socket never was connected: it is not reconnecting.
+  useSocketEvent(socket, 'disconnect', () =>
+    setTracked((current) => ({ ...current, status: current.status === 'connecting' ? 'connecting' : 'reconnecting' })),
+  );
 
-  return status;
+  return tracked.socket === socket ? tracked.status : statusOf(socket);
 }

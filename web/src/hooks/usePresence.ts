@@ -1,7 +1,8 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useAuth } from '../auth/AuthProvider';
 import { useSocket } from '../realtime/SocketProvider';
 import type { PresenceEvent } from '../types';
+import { useSocketEvent } from './useSocketEvent';
 
 /** Who is in `room`, from the server's `presence` events, sorted by name. */
 export function usePresence(room: string, joined: boolean): string[] {
@@ -9,16 +10,9 @@ export function usePresence(room: string, joined: boolean): string[] {
   const { username } = useAuth();
   const [presence, setPresence] = useState<PresenceEvent>({ room, users: [] });
 
-  useEffect(() => {
-    if (!socket) return;
-    const onPresence = (event: PresenceEvent) => {
-      if (event.room === room) setPresence({ room: event.room, users: event.users });
-    };
-    socket.on('presence', onPresence);
-    return () => {
-      socket.off('presence', onPresence);
-    };
-  }, [socket, room]);
+  useSocketEvent(socket, 'presence', (event) => {
+    if (event.room === room) setPresence({ room: event.room, users: event.users });
+  });
 
   return useMemo(() => {
     const users = new Set(presence.room === room ? presence.users : []);

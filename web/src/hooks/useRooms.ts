@@ -6,7 +6,7 @@ export interface Rooms {
   rooms: Room[];
   error: string | null;
   /** Creates a room and returns it (its id is derived from the name by the server). */
-  createRoom(name: string): Promise<Room>;
+  createRoom: (name: string) => Promise<Room>;
 }
 
 function byName(a: Room, b: Room): number {

@@ -6,10 +6,13 @@ import { useCallback, useEffect, useRef, useState } from 'react';
  */
 export function useSidebar(closeWhenChanges: unknown) {
   const [open, setOpen] = useState(false);
+  const [shownFor, setShownFor] = useState(closeWhenChanges);
+  if (!Object.is(shownFor, closeWhenChanges)) {
+    setShownFor(closeWhenChanges);
+    setOpen(false);
+  }
   const panelRef = useRef<HTMLElement | null>(null);
   const toggleRef = useRef<HTMLButtonElement | null>(null);
-
-  useEffect(() => setOpen(false), [closeWhenChanges]);
 
   const close = useCallback(() => {
     setOpen(false);

@@ -1,4 +1,4 @@
-// The message list of one room as a pure reducer. Rules (CONTRACT.md, "Socket.IO"):
+// The message list of one room as a pure reducer. Rules (docs/reference.md, "Socket.IO"):
 // - stored messages are ordered by `id` (ULIDs sort by time) and appear once per id;
 // - a message being sent exists only locally, keyed by its `clientId`, until the server's ack
 //   or broadcast carries the stored copy with the same `clientId` from the same user;

@@ -1,5 +1,7 @@
-import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { useAuth } from '../auth/AuthProvider';
+import { handshakeCode } from '../errors';
+import { useSocketEvent } from '../hooks/useSocketEvent';
 import { closeSocket, openSocket, type ParleySocket } from '../socket';
 
 /**
@@ -12,28 +14,49 @@ export function useSocket(): ParleySocket | null {
   return useContext(SocketContext);
 }
 
+/**
+ * The socket the provider has open. An external store rather than state: a store's change
+ * re-renders at once, so every listener is on before the new socket can deliver an event.
+ */
+class OpenSocket {
+  private socket: ParleySocket | null = null;
+  private readonly subscribers = new Set<() => void>();
+
+  readonly subscribe = (subscriber: () => void): (() => void) => {
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
+  };
+
+  readonly get = (): ParleySocket | null => this.socket;
+
+  set(socket: ParleySocket | null): void {
+    this.socket = socket;
+    for (const subscriber of this.subscribers) subscriber();
+  }
+}
+
+/** The one owner of the socket: opened when a user signs in, closed when they sign out or expire. */
 export function SocketProvider({ children, socket: injected }: { children: ReactNode; socket?: ParleySocket }) {
   const { username, expire } = useAuth();
-  const [socket, setSocket] = useState<ParleySocket | null>(null);
+  const [open] = useState(() => new OpenSocket());
+  const socket = useSyncExternalStore(open.subscribe, open.get);
 
   useEffect(() => {
     if (!username) return;
     const current = injected ?? openSocket();
-    // The handshake is refused with `unauthorized` once the session is gone (expired while the
-    // socket was reconnecting, or Redis was flushed): the same rule as an HTTP 401.
-    const onConnectError = (error: Error) => {
-      if (error.message === 'unauthorized') expire();
-    };
-    current.on('session_expired', expire);
-    current.on('connect_error', onConnectError);
-    setSocket(current);
+    open.set(current);
     return () => {
-      current.off('session_expired', expire);
-      current.off('connect_error', onConnectError);
-      setSocket(null);
-      if (!injected) closeSocket();
+      open.set(null);
+      if (!injected) closeSocket(current);
     };
-  }, [username, injected, expire]);
+  }, [username, injected, open]);
+
+  useSocketEvent(socket, 'session_expired', expire);
+  // The handshake is refused as `unauthorized` once the session is gone (expired while the
+  // socket was reconnecting, or Redis was flushed): the same rule as an HTTP 401.
+  useSocketEvent(socket, 'connect_error', (error) => {
+    if (handshakeCode(error) === 'unauthorized') expire();
+  });
 
   return <SocketContext.Provider value={username ? socket : null}>{children}</SocketContext.Provider>;
 }

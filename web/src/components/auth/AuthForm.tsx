@@ -10,8 +10,8 @@ export interface AuthFormProps {
   hints?: Partial<Record<keyof Credentials, string>>;
   notice?: string | null;
   footer: ReactNode;
-  validate(values: Credentials): FieldErrors;
-  submit(values: Credentials): Promise<void>;
+  validate: (values: Credentials) => FieldErrors;
+  submit: (values: Credentials) => Promise<void>;
 }
 
 function describedBy(...ids: (string | false | undefined)[]): string | undefined {

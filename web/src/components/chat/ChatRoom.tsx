@@ -28,28 +28,27 @@ export function ChatRoom() {
   const online = usePresence(room, chat.joined);
   const { typists, notifyTyping } = useTyping(room);
   const connection = useConnectionStatus();
-  const sidebar = useSidebar(room);
+  const { open: sidebarOpen, toggle: toggleSidebar, close: closeSidebar, panelRef, toggleRef } = useSidebar(room);
   const roomName = rooms.find((entry) => entry.id === room)?.name ?? room;
   const roomError = chat.joinError ?? chat.syncError;
   useDocumentTitle(`#${roomName} · Parley`);
 
-  const onLogout = useCallback(async () => {
-    await logout();
-    navigate('/login', { replace: true });
+  const onLogout = useCallback(() => {
+    void logout().then(() => navigate('/login', { replace: true }));
   }, [logout, navigate]);
 
-  const onCreated = useCallback((created: Room) => navigate(roomPath(created.id)), [navigate]);
+  const onCreated = useCallback((created: Room) => void navigate(roomPath(created.id)), [navigate]);
 
   return (
-    <div className={sidebar.open ? 'chat-app sidebar-open' : 'chat-app'}>
+    <div className={sidebarOpen ? 'chat-app sidebar-open' : 'chat-app'}>
       <header className="topbar">
         <button
-          ref={sidebar.toggleRef}
+          ref={toggleRef}
           type="button"
           className="button subtle menu-toggle"
-          aria-expanded={sidebar.open}
+          aria-expanded={sidebarOpen}
           aria-controls="chat-sidebar"
-          onClick={sidebar.toggle}
+          onClick={toggleSidebar}
         >
           Menu
         </button>
@@ -65,15 +64,15 @@ export function ChatRoom() {
         </button>
       </header>
 
-      <aside id="chat-sidebar" className="sidebar" ref={sidebar.panelRef} aria-label="Rooms and people">
-        <button type="button" className="button subtle sidebar-close" onClick={sidebar.close}>
+      <aside id="chat-sidebar" className="sidebar" ref={panelRef} aria-label="Rooms and people">
+        <button type="button" className="button subtle sidebar-close" onClick={closeSidebar}>
           Close menu
         </button>
         <RoomList rooms={rooms} current={room} error={roomsError} />
         <CreateRoomForm createRoom={createRoom} onCreated={onCreated} />
         <OnlineList users={online} me={username} />
       </aside>
-      <div className="sidebar-backdrop" aria-hidden="true" onClick={sidebar.close} />
+      <div className="sidebar-backdrop" aria-hidden="true" onClick={closeSidebar} />
 
       <main className="room">
         <h1 className="room-title">

@@ -5,8 +5,8 @@ interface ComposerProps {
   room: string;
   roomName: string;
   disabled?: boolean;
-  onSend(text: string): void;
-  onTyping(): void;
+  onSend: (text: string) => void;
+  onTyping: () => void;
 }
 
 /** Focus follows the room on devices with a keyboard; on phones it would pop the keyboard up. */

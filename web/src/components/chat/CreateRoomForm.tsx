@@ -4,8 +4,8 @@ import type { Room } from '../../types';
 const MAX_ROOM_NAME = 64;
 
 interface CreateRoomFormProps {
-  createRoom(name: string): Promise<Room>;
-  onCreated(room: Room): void;
+  createRoom: (name: string) => Promise<Room>;
+  onCreated: (room: Room) => void;
 }
 
 export function CreateRoomForm({ createRoom, onCreated }: CreateRoomFormProps) {

@@ -5,7 +5,7 @@ import type { ChatMessage } from '../../lib/messages';
 interface MessageItemProps {
   message: ChatMessage;
   own: boolean;
-  onRetry(clientId: string): void;
+  onRetry: (clientId: string) => void;
 }
 
 function className(message: ChatMessage, own: boolean): string {

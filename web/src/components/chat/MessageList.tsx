@@ -12,8 +12,8 @@ interface MessageListProps {
   hasOlder: boolean;
   loadingOlder: boolean;
   olderError: string | null;
-  onLoadOlder(): void;
-  onRetry(clientId: string): void;
+  onLoadOlder: () => void;
+  onRetry: (clientId: string) => void;
 }
 
 const isOwn = (message: ChatMessage, me: string | null) =>
@@ -27,7 +27,7 @@ function emptyText(joined: boolean, unavailable: boolean): string {
 export function MessageList(props: MessageListProps) {
   const { messages, me, hasOlder, loadingOlder, onLoadOlder, onRetry } = props;
   const last = messages.at(-1);
-  const scroll = useChatScroll({
+  const { ref, onScroll } = useChatScroll({
     firstKey: messages[0]?.key,
     lastKey: last?.key,
     count: messages.length,
@@ -37,8 +37,8 @@ export function MessageList(props: MessageListProps) {
 
   return (
     <div
-      ref={scroll.ref}
-      onScroll={scroll.onScroll}
+      ref={ref}
+      onScroll={onScroll}
       className="messages"
       role="log"
       aria-live="polite"

@@ -1,0 +1,105 @@
+import { act, waitFor } from '@testing-library/react';
+import { describe, expect, it, vi } from 'vitest';
+import type { ParleySocket } from '../socket';
+import { mockFetch, type Route } from '../test/fakeFetch';
+import { FakeSocket } from '../test/fakeSocket';
+import { message, ulid } from '../test/renderApp';
+import { renderRoomHook } from '../test/roomHarness';
+import { useRoomJoin } from './useRoomJoin';
+
+async function setup(routes: Record<string, Route> = {}) {
+  const fetch = mockFetch({ 'GET /api/auth/me': { status: 200, body: { username: 'alice' } }, ...routes });
+  const fake = new FakeSocket();
+  const onJoined = vi.fn<(socket: ParleySocket) => void>();
+  const onLeft = vi.fn<() => void>();
+  const rendered = await renderRoomHook((args) => useRoomJoin(args), {
+    room: 'general',
+    socket: fake.socket,
+    onJoined,
+    onLeft,
+  });
+  const state = () => rendered.result.current.state;
+  return { fake, fetch, onJoined, onLeft, state, ...rendered };
+}
+
+describe('useRoomJoin', () => {
+  it('joins at once on a connected socket and hands the joined socket to the outbox', async () => {
+    const { fake, onJoined, state } = await setup();
+    expect(fake.unanswered('join').map((entry) => entry.payload)).toEqual([{ room: 'general' }]);
+    fake.reply('join', { ok: true, messages: [message(1), message(2)] });
+    expect(state()).toMatchObject({ joined: true, joinError: null, hasOlder: false });
+    expect(state().messages.map((entry) => entry.id)).toEqual([ulid(1), ulid(2)]);
+    expect(onJoined).toHaveBeenCalledExactlyOnceWith(fake.socket);
+  });
+
+  it('adds live messages of its own room only', async () => {
+    const { fake, state } = await setup();
+    fake.reply('join', { ok: true, messages: [] });
+    fake.serverEmit('message', message(3));
+    fake.serverEmit('message', message(4, { room: 'random-talk' }));
+    expect(state().messages.map((entry) => entry.id)).toEqual([ulid(3)]);
+  });
+
+  it('after a drop, rejoins on connect and catches up from the newest message seen', async () => {
+    const { fake, onJoined, onLeft, state, fetch } = await setup({
+      'GET /api/rooms/general/messages': { status: 200, body: { messages: [message(3)], next: null } },
+    });
+    fake.reply('join', { ok: true, messages: [message(1), message(2)] });
+    fake.drop();
+    expect(onLeft).toHaveBeenCalledOnce();
+    expect(state().joined).toBe(false);
+
+    fake.connect();
+    fake.reply('join', { ok: true, messages: [message(2)] });
+    await waitFor(() => expect(state().messages.map((entry) => entry.id)).toEqual([1, 2, 3].map(ulid)));
+    expect(fetch.callsTo('GET', '/api/rooms/general/messages').map((call) => call.url.searchParams.get('after'))).toEqual([ulid(2)]);
+    expect(onJoined).toHaveBeenCalledTimes(2);
+  });
+
+  it('a catch-up refused as unauthorized ends the session without a sync error, even without a code', async () => {
+    const { fake, result, state } = await setup({
+      'GET /api/rooms/general/messages': { status: 401, body: { error: 'Unauthorized', redirect: '/login' } },
+    });
+    fake.reply('join', { ok: true, messages: [message(1)] });
+    fake.drop();
+    fake.connect();
+    fake.reply('join', { ok: true, messages: [] });
+    await waitFor(() => expect(result.current.auth.state.status).toBe('anonymous'));
+    expect(state().syncError).toBeNull();
+  });
+
+  it('shows why a join was refused; code unauthorized ends the session instead', async () => {
+    const { fake, result, state } = await setup();
+    fake.reply('join', { ok: false, error: "No room 'general'", code: 'not_found' });
+    expect(state()).toMatchObject({ joined: false, joinError: "No room 'general'" });
+    expect(result.current.auth.state.status).toBe('authenticated');
+
+    fake.drop();
+    fake.connect();
+    fake.reply('join', { ok: false, error: 'session expired', code: 'unauthorized' });
+    expect(result.current.auth.state).toEqual({ status: 'anonymous', notice: 'Your session expired' });
+  });
+
+  it('retries a join that got no answer', async () => {
+    const { fake } = await setup();
+    vi.useFakeTimers();
+    try {
+      fake.timeOut('join');
+      expect(fake.sent('join')).toHaveLength(1);
+      act(() => {
+        vi.advanceTimersByTime(2_000);
+      });
+      expect(fake.sent('join')).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('leaves the room when unmounted, and stops listening', async () => {
+    const { fake, unmount } = await setup();
+    fake.reply('join', { ok: true, messages: [] });
+    unmount();
+    await waitFor(() => expect(fake.sent('leave').map((entry) => entry.payload)).toEqual([{ room: 'general' }]));
+    expect(['connect', 'disconnect', 'message'].map((event) => fake.listenerCount(event))).toEqual([0, 0, 0]);
+  });
+});

@@ -1,0 +1,158 @@
+// Being in one room: the join, the rejoin after every reconnect (catching up on what was missed
+// meanwhile), the room's live messages, and leaving it.
+import { useEffect, useRef, type Dispatch, type RefObject } from 'react';
+import { ApiError, ZERO_ULID, api } from '../api';
+import { useAuth } from '../auth/AuthProvider';
+import { errorText } from '../errors';
+import { newestStoredId, type RoomMessagesAction, type RoomMessagesState } from '../lib/messages';
+import { ACK_TIMEOUT_MS, type ParleySocket } from '../socket';
+import { useSocketEvent } from './useSocketEvent';
+
+/** The join ack carries the latest 50 messages (docs/reference.md, "Socket.IO"). */
+export const JOIN_PAGE_SIZE = 50;
+const CATCH_UP_PAGE_SIZE = 100;
+const JOIN_RETRY_MS = 2_000;
+const CATCH_UP_RETRY_MS = 3_000;
+
+export interface RoomJoinOptions {
+  room: string;
+  socket: ParleySocket | null;
+  dispatch: Dispatch<RoomMessagesAction>;
+  /** The room's state as last rendered: a rejoin catches up after its newest stored message. */
+  latest: RefObject<RoomMessagesState>;
+  /** The room is joined on `socket` (again): messages may be sent to it now. */
+  onJoined: (socket: ParleySocket) => void;
+  /** The connection dropped: the room is no longer joined. */
+  onLeft: () => void;
+}
+
+interface RoomVisit {
+  join: () => void;
+  disconnected: () => void;
+  end: () => void;
+}
+
+// Leaving is deferred by a task so that an immediate re-join of the same room (React's
+// StrictMode re-runs effects in development) cancels it instead of racing it on the server.
+const pendingLeaves = new Set<{ socket: ParleySocket; room: string; timer: ReturnType<typeof setTimeout> }>();
+
+function leaveSoon(socket: ParleySocket, room: string): void {
+  const entry = {
+    socket,
+    room,
+    timer: setTimeout(() => {
+      pendingLeaves.delete(entry);
+      if (socket.connected) socket.emit('leave', { room });
+    }, 0),
+  };
+  pendingLeaves.add(entry);
+}
+
+function cancelLeave(socket: ParleySocket, room: string): void {
+  for (const entry of pendingLeaves) {
+    if (entry.socket === socket && entry.room === room) {
+      clearTimeout(entry.timer);
+      pendingLeaves.delete(entry);
+    }
+  }
+}
+
+export function useRoomJoin({ room, socket, dispatch, latest, onJoined, onLeft }: RoomJoinOptions): void {
+  const { expire } = useAuth();
+  const visit = useRef<RoomVisit | null>(null);
+
+  useEffect(() => {
+    if (!socket) return;
+    cancelLeave(socket, room);
+    const current = visitRoom({ socket, room, dispatch, latest, onJoined, onLeft, expire });
+    visit.current = current;
+    if (socket.connected) current.join();
+    return () => {
+      visit.current = null;
+      current.end();
+    };
+  }, [socket, room, dispatch, latest, onJoined, onLeft, expire]);
+
+  useSocketEvent(socket, 'connect', () => visit.current?.join());
+  useSocketEvent(socket, 'disconnect', () => visit.current?.disconnected());
+  useSocketEvent(socket, 'message', (message) => {
+    if (message.room === room) dispatch({ type: 'received', room, messages: [message] });
+  });
+}
+
+/** One stay in `room` on `socket`, from the first join to `end()`. */
+function visitRoom({
+  socket,
+  room,
+  dispatch,
+  latest,
+  onJoined,
+  onLeft,
+  expire,
+}: Omit<RoomJoinOptions, 'socket'> & { socket: ParleySocket; expire: () => void }): RoomVisit {
+  let active = true;
+  let everJoined = false;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  // After a reconnect, the newest id seen before it: messages after it may have been missed.
+  // It stays set until the catch-up has paged through to the end (`next` null), so a failed or
+  // interrupted catch-up resumes where it stopped instead of leaving a gap.
+  let gapFrom: string | null = null;
+  let generation = 0;
+  let catchUpTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const catchUp = async () => {
+    const mine = ++generation;
+    const current = () => active && mine === generation;
+    try {
+      while (gapFrom !== null && current()) {
+        const page = await api.messagesAfter(room, gapFrom, CATCH_UP_PAGE_SIZE);
+        if (!current()) return;
+        dispatch({ type: 'received', room, messages: page.messages });
+        gapFrom = page.next;
+      }
+      if (current()) dispatch({ type: 'synced', room });
+    } catch (error) {
+      // An ended session already went through the one `unauthorized` rule in the API client.
+      if (!current() || (error instanceof ApiError && error.code === 'unauthorized')) return;
+      dispatch({ type: 'syncFailed', room, error: `Could not load missed messages (${errorText(error)}). Retrying…` });
+      catchUpTimer = setTimeout(() => socket.connected && current() && void catchUp(), CATCH_UP_RETRY_MS);
+    }
+  };
+
+  const join = () => {
+    clearTimeout(retryTimer);
+    clearTimeout(catchUpTimer);
+    if (everJoined) gapFrom ??= newestStoredId(latest.current.messages) ?? ZERO_ULID;
+    socket.timeout(ACK_TIMEOUT_MS).emit('join', { room }, (err: Error | null, reply) => {
+      if (!active) return;
+      if (err) {
+        dispatch({ type: 'joinFailed', room, error: 'The server did not answer. Retrying…' });
+        retryTimer = setTimeout(() => socket.connected && active && join(), JOIN_RETRY_MS);
+        return;
+      }
+      if (!reply.ok) {
+        if (reply.code === 'unauthorized') expire();
+        else dispatch({ type: 'joinFailed', room, error: reply.error });
+        return;
+      }
+      everJoined = true;
+      dispatch({ type: 'joined', room, messages: reply.messages, pageSize: JOIN_PAGE_SIZE });
+      onJoined(socket);
+      if (gapFrom !== null) void catchUp();
+    });
+  };
+
+  return {
+    join,
+    disconnected() {
+      onLeft();
+      dispatch({ type: 'disconnected', room });
+    },
+    end() {
+      active = false;
+      clearTimeout(retryTimer);
+      clearTimeout(catchUpTimer);
+      leaveSoon(socket, room);
+    },
+  };
+}
