@@ -92,17 +92,11 @@ class Container:
         """Everything the HTTP app and the chat namespace use."""
         async with self._open_services() as services:
             if self._sockets is None:
-                async with self._open_emitter() as emitter:
-                    messenger = self._messenger(services, emitter)
-                    yield Running(
-                        services=services,
-                        messenger=messenger,
-                        broadcaster=emitter,
-                        end_session=emitter.end_session,
-                    )
+                reach = self._reach_through_redis(services)
             else:
-                async with self._serve(self._sockets, services) as running:
-                    yield running
+                reach = self._serve(self._sockets, services)
+            async with reach as running:
+                yield running
 
     @asynccontextmanager
     async def open_delivery(self) -> AsyncIterator[Delivery]:
@@ -169,6 +163,17 @@ class Container:
             broadcaster=broadcaster,
             metrics=services.metrics,
         )
+
+    @asynccontextmanager
+    async def _reach_through_redis(self, services: Services) -> AsyncIterator[Running]:
+        """No sockets here: broadcasts and session ends go out on the Socket.IO Redis channel."""
+        async with self._open_emitter() as emitter:
+            yield Running(
+                services=services,
+                messenger=self._messenger(services, emitter),
+                broadcaster=emitter,
+                end_session=emitter.end_session,
+            )
 
     @asynccontextmanager
     async def _serve(self, sockets: SocketServer, services: Services) -> AsyncIterator[Running]:
