@@ -23,9 +23,11 @@ from parley.container import Container
 from parley.realtime.server import SocketServer
 
 
-def create_api(container: Container) -> FastAPI:
-    """The HTTP app, over whatever the container builds: with sockets in this process
-    (`create_app`), or without (the HTTP Lambda)."""
+def create_api(settings: Settings, *, sockets: SocketServer | None = None) -> FastAPI:
+    """The HTTP app, over what the container builds. With `sockets`, this process also holds
+    the sockets and reads the stream; without (the HTTP Lambda), session ends reach the
+    sockets through the Redis channel."""
+    container = Container(settings, sockets=sockets)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[Mapping[str, object]]:
@@ -37,7 +39,6 @@ def create_api(container: Container) -> FastAPI:
             gc.freeze()
             yield lifespan_state(running)
 
-    settings = container.settings
     api = FastAPI(
         title="Parley",
         version="1",
@@ -60,5 +61,4 @@ def create_api(container: Container) -> FastAPI:
 def create_app(settings: Settings) -> socketio.ASGIApp:
     """HTTP routes and the front end go to FastAPI; /socket.io/ goes to Socket.IO."""
     sockets = SocketServer(settings)
-    api = create_api(Container(settings, sockets=sockets))
-    return socketio.ASGIApp(sockets.server, other_asgi_app=api)
+    return socketio.ASGIApp(sockets.server, other_asgi_app=create_api(settings, sockets=sockets))

@@ -9,7 +9,6 @@ from mangum import Mangum
 
 from parley.app import create_api
 from parley.config import Settings, load_settings
-from parley.container import Container
 
 # Built on the first invocation and kept for the life of the Lambda container.
 _adapter: Mangum | None = None
@@ -18,7 +17,7 @@ _adapter: Mangum | None = None
 def make_handler(settings: Settings) -> Mangum:
     # lifespan="auto": Mangum runs the app's start-up and shut-down around each invocation,
     # so no connection outlives the event loop it was made on.
-    return Mangum(create_api(Container(settings)), lifespan="auto")
+    return Mangum(create_api(settings), lifespan="auto")
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
