@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import gc
-import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Protocol
 
 import socketio
 from fastapi import FastAPI
@@ -18,40 +16,28 @@ from parley.api.limits import BodyLimitMiddleware
 from parley.api.request_id import RequestIdMiddleware
 from parley.api.security import SecurityMiddleware
 from parley.api.session_gate import SessionGate
+from parley.api.state import lifespan_state
 from parley.api.web import DEFAULT_DIST, mount_web
 from parley.config import Settings
-from parley.ingest.runner import consuming_stream
-from parley.realtime.emitter import RedisEmitter
-from parley.realtime.server import Realtime
-from parley.services import Services, open_services
-
-log = logging.getLogger(__name__)
+from parley.container import Container
+from parley.realtime.server import SocketServer
 
 
-class LiveSessions(Protocol):
-    """Whoever can tell a session's open sockets that it ended."""
-
-    async def end_session(self, key: str) -> None: ...
-
-
-def create_api(settings: Settings, realtime: Realtime | None = None) -> FastAPI:
-    """The HTTP app. With `realtime`, this process also holds sockets and reads the stream;
-    without (the HTTP Lambda), session ends reach the sockets through the Redis channel."""
+def create_api(settings: Settings, *, sockets: SocketServer | None = None) -> FastAPI:
+    """The HTTP app, over what the container builds. With `sockets`, this process also holds
+    the sockets and reads the stream; without (the HTTP Lambda), session ends reach the
+    sockets through the Redis channel."""
+    container = Container(settings, sockets=sockets)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            services = await stack.enter_async_context(open_services(settings))
-            app.state.services = services
-            app.state.live_sessions = await stack.enter_async_context(
-                _live_sessions(services, realtime)
-            )
+    async def lifespan(_: FastAPI) -> AsyncIterator[Mapping[str, object]]:
+        async with container.open() as running:
             # Everything made so far lives as long as the process (modules, botocore's service
             # models, the app); moved out of the collector's reach, a full collection walks
             # ~15,000 objects instead of ~265,000, which took 130 ms a time and stalled every
             # socket under load (bench/README.md; https://docs.python.org/3/library/gc.html).
             gc.freeze()
-            yield
+            yield lifespan_state(running)
 
     api = FastAPI(
         title="Parley",
@@ -72,32 +58,7 @@ def create_api(settings: Settings, realtime: Realtime | None = None) -> FastAPI:
     return api
 
 
-@asynccontextmanager
-async def _live_sessions(
-    services: Services, realtime: Realtime | None
-) -> AsyncIterator[LiveSessions]:
-    if realtime is None:
-        emitter = RedisEmitter(
-            services.settings.require_redis_url(), table_prefix=services.settings.table_prefix
-        )
-        try:
-            yield emitter
-        finally:
-            await emitter.close()
-        return
-    await services.rooms.ensure_general()
-    realtime.start(services)
-    try:
-        if services.settings.stream_consumer:
-            async with consuming_stream(services, realtime.broadcaster):
-                yield realtime
-        else:
-            yield realtime
-    finally:
-        await realtime.stop()
-
-
 def create_app(settings: Settings) -> socketio.ASGIApp:
     """HTTP routes and the front end go to FastAPI; /socket.io/ goes to Socket.IO."""
-    realtime = Realtime(settings)
-    return socketio.ASGIApp(realtime.server, other_asgi_app=create_api(settings, realtime))
+    sockets = SocketServer(settings)
+    return socketio.ASGIApp(sockets.server, other_asgi_app=create_api(settings, sockets=sockets))

@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from parley.accounts import InvalidCredentials, LoginLocked
-from parley.api.deps import ClientAddress, CurrentSession, ServicesDep, session_key
+from parley.api.deps import (
+    ClientAddress,
+    CurrentSession,
+    EndSessionDep,
+    ServicesDep,
+    session_key,
+)
 from parley.api.errors import ApiError
 from parley.api.schemas import WITH_BODY, Credentials, UserPublic, error_responses
 from parley.storage.users import UsernameTaken
@@ -61,11 +67,11 @@ async def login(
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403))
-async def logout(request: Request, services: ServicesDep) -> Response:
+async def logout(request: Request, services: ServicesDep, end_session: EndSessionDep) -> Response:
     key = session_key(request, services)
     if key:
         await services.sessions.delete(key)
-        await request.app.state.live_sessions.end_session(key)
+        await end_session(key)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     settings = services.settings
     response.delete_cookie(

@@ -7,16 +7,24 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from parley.api.errors import Unauthorized
+from parley.api.state import running_in
+from parley.container import EndSession
 from parley.services import Services
 from parley.storage.sessions import Session
 
 
 def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+    return running_in(request.scope).services
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_end_session(request: Request) -> EndSession:
+    return running_in(request.scope).end_session
+
+
+EndSessionDep = Annotated[EndSession, Depends(get_end_session)]
 
 
 def session_key(request: Request, services: ServicesDep) -> str | None:

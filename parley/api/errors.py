@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from parley.api.state import started
 from parley.storage.dynamo import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,9 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _count_backend_error(request: Request, backend: str) -> None:
-    services = getattr(request.app.state, "services", None)
-    if services is not None:
-        services.metrics.backend_errors.labels(backend).inc()
+    running = started(request.scope)
+    if running is not None:
+        running.services.metrics.backend_errors.labels(backend).inc()
 
 
 async def _redis_down(request: Request, exc: Exception) -> JSONResponse:

@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from parley.api.errors import error_response
+from parley.api.state import running_in
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class SessionGate:
         if scope["type"] != "http" or not is_protected(scope["path"]):
             await self.app(scope, receive, send)
             return
-        services = scope["app"].state.services
+        services = running_in(scope).services
         key = HTTPConnection(scope).cookies.get(services.settings.cookie_name)
         try:
             session = await services.sessions.touch(key) if key else None

@@ -14,10 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from parley.config import Settings, load_settings
+from parley.container import Container
 from parley.ingest.pipeline import IngestStats, StreamRecord, process_record
-from parley.realtime.emitter import RedisEmitter
-from parley.services import open_redis
-from parley.storage.sends import DeliveryMarks
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +27,17 @@ def handler(event: dict[str, Any], context: object = None) -> dict[str, list[dic
 async def handle_records(
     records: Sequence[StreamRecord], settings: Settings
 ) -> dict[str, list[dict[str, str]]]:
-    redis_url = settings.require_redis_url()
-    redis = open_redis(redis_url)
-    ledger = DeliveryMarks(redis)
-    emitter = RedisEmitter(redis_url, table_prefix=settings.table_prefix)
     stats = IngestStats()
     failures: list[dict[str, str]] = []
-    try:
+    async with Container(settings).open_delivery() as delivery:
         for record in records:
             try:
-                await process_record(record, ledger=ledger, broadcaster=emitter, stats=stats)
+                await process_record(
+                    record, ledger=delivery.marks, broadcaster=delivery.broadcaster, stats=stats
+                )
             except Exception as exc:
                 log.warning("stream record not delivered, batch retried from it: %s", exc)
                 failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
                 break
-    finally:
-        await emitter.close()
-        await redis.aclose()
     log.info("stream batch: %s", stats)
     return {"batchItemFailures": failures}

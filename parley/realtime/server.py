@@ -4,11 +4,9 @@ and the loops that keep live connections honest (session sweep, presence refresh
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-
-import socketio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
 
 from parley.config import Settings
 from parley.messaging import Messenger
@@ -18,7 +16,6 @@ from parley.realtime.engine import use_taskless_writer
 from parley.realtime.manager import FanOutRedisManager
 from parley.realtime.namespace import ChatNamespace
 from parley.realtime.protocol import GuardedServer
-from parley.services import Services
 from parley.storage.presence import REFRESH_INTERVAL_SECONDS
 
 log = logging.getLogger(__name__)
@@ -33,16 +30,10 @@ MAX_PACKET_BYTES = 2 * 1024 * 1024
 DRAIN_SECONDS = 10.0
 
 
-class SocketBroadcaster:
-    def __init__(self, server: socketio.AsyncServer) -> None:
-        self._server = server
-
-    async def message(self, message: Message) -> None:
-        await self._server.emit("message", message.to_json(), room=room_channel(message.room))
-
-
-class Realtime:
-    """Built with the app; attached to the services when the app starts."""
+class SocketServer:
+    """Built without I/O with the ASGI app, which routes /socket.io/ to `server`; `serving()`
+    answers the chat events and runs the upkeep loops while the app is up. As the broadcaster,
+    a message reaches its room on every instance."""
 
     def __init__(self, settings: Settings) -> None:
         use_taskless_writer()
@@ -61,49 +52,35 @@ class Realtime:
             logger=logging.getLogger("parley.socketio"),
             engineio_logger=logging.getLogger("parley.engineio"),
         )
-        self.broadcaster = SocketBroadcaster(self.server)
-        self._namespace: ChatNamespace | None = None
-        self._messenger: Messenger | None = None
-        self._tasks: list[asyncio.Task[None]] = []
 
-    @property
-    def namespace(self) -> ChatNamespace:
-        if self._namespace is None:
-            raise RuntimeError("Realtime.start() has not run")
-        return self._namespace
+    async def message(self, message: Message) -> None:
+        await self.server.emit("message", message.to_json(), room=room_channel(message.room))
 
-    def start(self, services: Services) -> None:
-        messenger = Messenger(
-            messages=services.messages,
-            ledger=services.ledger,
-            broadcaster=self.broadcaster,
-            metrics=services.metrics,
-        )
-        self._messenger = messenger
-        self._namespace = ChatNamespace(services, messenger)
-        self.server.register_namespace(self._namespace)
-        self._tasks = [
-            asyncio.create_task(_every(SESSION_SWEEP_SECONDS, self.namespace.sweep_sessions)),
-            asyncio.create_task(_every(REFRESH_INTERVAL_SECONDS, self.namespace.refresh_presence)),
+    @asynccontextmanager
+    async def serving(self, namespace: ChatNamespace, messenger: Messenger) -> AsyncIterator[None]:
+        self.server.register_namespace(namespace)
+        tasks = [
+            asyncio.create_task(_every(SESSION_SWEEP_SECONDS, namespace.sweep_sessions)),
+            asyncio.create_task(_every(REFRESH_INTERVAL_SECONDS, namespace.refresh_presence)),
         ]
+        try:
+            yield
+        finally:
+            await self._stop(messenger, tasks)
 
-    async def stop(self) -> None:
+    async def _stop(self, messenger: Messenger, tasks: list[asyncio.Task[None]]) -> None:
         """Graceful: sends under way finish (stored and recorded, so a client that lost its
         ack gets the stored message back on retry), then every socket is closed so its client
         reconnects to another instance."""
-        if self._messenger is not None and not await self._messenger.drain(DRAIN_SECONDS):
+        if not await messenger.drain(DRAIN_SECONDS):
             log.warning("shutdown: sends still under way after %.0f s", DRAIN_SECONDS)
-        for task in self._tasks:
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
                 await task
-        self._tasks = []
         await self.server.shutdown()
         await self._manager.flush(DRAIN_SECONDS)
-
-    async def end_session(self, key: str) -> None:
-        await self.namespace.expire_session(key)
 
 
 async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:

@@ -1,0 +1,213 @@
+"""The composition root (Synapse's `HomeServer`): the one place that builds the connections,
+the stores, the messenger, the broadcaster and the session hook, for `parley serve` and both
+Lambdas alike. Entry points ask it for what they need and wire nothing themselves."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from redis.asyncio import BlockingConnectionPool, Redis
+
+from parley.accounts import Accounts
+from parley.config import Settings
+from parley.ingest.consumer import StreamConsumer
+from parley.ingest.runner import running_in_background
+from parley.messaging import Broadcaster, Messenger
+from parley.metrics import Metrics
+from parley.passwords import PasswordHasher
+from parley.realtime.emitter import RedisEmitter
+from parley.realtime.namespace import ChatNamespace
+from parley.realtime.server import SocketServer
+from parley.services import Services
+from parley.storage.dynamo import TableNames, open_client
+from parley.storage.messages import MessageStore
+from parley.storage.presence import PresenceStore
+from parley.storage.rooms import RoomStore
+from parley.storage.sends import DeliveryMarks, SendLedger
+from parley.storage.sessions import SessionStore
+from parley.storage.stream_state import StreamCheckpoints, StreamLease
+from parley.storage.throttle import LoginThrottle
+from parley.storage.users import UserStore
+
+# A burst (500 sockets leaving at once) waits for a connection instead of failing with "Too
+# many connections", as redis-py's default pool does past its limit (bench/README.md).
+REDIS_MAX_CONNECTIONS = 256
+REDIS_POOL_WAIT_SECONDS = 5
+
+# The session hook: tells a session's open sockets, on whichever instance, that it ended.
+EndSession = Callable[[str], Awaitable[None]]
+
+
+def open_redis(url: str) -> Redis:
+    # Short timeouts: with Redis gone a request should fail in about a second with a 503,
+    # and the client reconnects on its own once Redis is back.
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=REDIS_POOL_WAIT_SECONDS,
+        decode_responses=True,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+        health_check_interval=15,
+    )
+    return Redis.from_pool(pool)
+
+
+@dataclass(frozen=True)
+class Running:
+    """What `Container.open()` built, alive for as long as its context is open."""
+
+    services: Services
+    messenger: Messenger
+    broadcaster: Broadcaster
+    end_session: EndSession
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the stream Lambda needs, and nothing that would slow its start (no DynamoDB
+    client): the "delivered once" marks, and a broadcaster whose failed publish raises, so
+    the record is retried instead of lost."""
+
+    marks: DeliveryMarks
+    broadcaster: RedisEmitter
+
+
+class Container:
+    """Built from the settings without I/O, before the event loop runs. `sockets` is the
+    Socket.IO server when this process holds the sockets (`parley serve`); without it (the
+    Lambdas) broadcasts and session ends reach the app instances through the Redis channel
+    they listen on. Each `open…()` context connects on entry and closes what it opened on exit:
+    the app's lifespan, or one Lambda invocation."""
+
+    def __init__(self, settings: Settings, *, sockets: SocketServer | None = None) -> None:
+        self.settings = settings
+        self._sockets = sockets
+
+    @asynccontextmanager
+    async def open(self) -> AsyncIterator[Running]:
+        """Everything the HTTP app and the chat namespace use."""
+        async with self._open_services() as services:
+            if self._sockets is None:
+                reach = self._reach_through_redis(services)
+            else:
+                reach = self._serve(self._sockets, services)
+            async with reach as running:
+                yield running
+
+    @asynccontextmanager
+    async def open_delivery(self) -> AsyncIterator[Delivery]:
+        async with AsyncExitStack() as stack:
+            redis = self._redis(stack)
+            emitter = await stack.enter_async_context(self._open_emitter())
+            yield Delivery(marks=DeliveryMarks(redis), broadcaster=emitter)
+
+    def _redis(self, stack: AsyncExitStack) -> Redis:
+        redis = open_redis(self.settings.require_redis_url())
+        stack.push_async_callback(redis.aclose)
+        return redis
+
+    @asynccontextmanager
+    async def _open_services(self) -> AsyncIterator[Services]:
+        settings = self.settings
+        async with AsyncExitStack() as stack:
+            redis = self._redis(stack)
+            dynamo = await stack.enter_async_context(open_client(settings))
+            tables = TableNames.with_prefix(settings.table_prefix)
+            sessions = SessionStore(redis, ttl_seconds=settings.session_ttl)
+            throttle = LoginThrottle(
+                redis,
+                per_account=settings.login_max_failures_per_account,
+                per_address=settings.login_max_failures_per_address,
+                window_seconds=settings.login_lockout_seconds,
+            )
+            yield Services(
+                settings=settings,
+                redis=redis,
+                dynamo=dynamo,
+                accounts=Accounts(
+                    users=UserStore(dynamo, tables.users),
+                    sessions=sessions,
+                    throttle=throttle,
+                    hasher=PasswordHasher(settings.bcrypt_rounds),
+                ),
+                sessions=sessions,
+                rooms=RoomStore(dynamo, tables.rooms),
+                messages=MessageStore(dynamo, tables.messages),
+                presence=PresenceStore(redis),
+                ledger=SendLedger(
+                    redis, rate_per_second=settings.message_rate, burst=settings.message_burst
+                ),
+                deliveries=DeliveryMarks(redis),
+                metrics=Metrics(),
+            )
+
+    @asynccontextmanager
+    async def _open_emitter(self) -> AsyncIterator[RedisEmitter]:
+        emitter = RedisEmitter(
+            self.settings.require_redis_url(), table_prefix=self.settings.table_prefix
+        )
+        try:
+            yield emitter
+        finally:
+            await emitter.close()
+
+    @staticmethod
+    def _messenger(services: Services, broadcaster: Broadcaster) -> Messenger:
+        return Messenger(
+            messages=services.messages,
+            ledger=services.ledger,
+            broadcaster=broadcaster,
+            metrics=services.metrics,
+        )
+
+    @asynccontextmanager
+    async def _reach_through_redis(self, services: Services) -> AsyncIterator[Running]:
+        """No sockets here: broadcasts and session ends go out on the Socket.IO Redis channel."""
+        async with self._open_emitter() as emitter:
+            yield Running(
+                services=services,
+                messenger=self._messenger(services, emitter),
+                broadcaster=emitter,
+                end_session=emitter.end_session,
+            )
+
+    @asynccontextmanager
+    async def _serve(self, sockets: SocketServer, services: Services) -> AsyncIterator[Running]:
+        """This process holds the sockets: the chat namespace answers their events, and the
+        stream consumer (unless another runner reads the stream) broadcasts outside writes."""
+        await services.rooms.ensure_general()
+        messenger = self._messenger(services, sockets)
+        namespace = ChatNamespace(services, messenger)
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(sockets.serving(namespace, messenger))
+            if self.settings.stream_consumer:
+                await stack.enter_async_context(self._consuming_stream(services, sockets))
+            yield Running(
+                services=services,
+                messenger=messenger,
+                broadcaster=sockets,
+                end_session=namespace.expire_session,
+            )
+
+    @asynccontextmanager
+    async def _consuming_stream(
+        self, services: Services, broadcaster: Broadcaster
+    ) -> AsyncIterator[StreamConsumer]:
+        async with open_client(self.settings, "dynamodbstreams") as streams:
+            table = services.tables.messages
+            consumer = StreamConsumer(
+                dynamo=services.dynamo,
+                streams=streams,
+                table=table,
+                lease=StreamLease(services.redis, table=table, holder=secrets.token_hex(8)),
+                checkpoints_for=lambda arn: StreamCheckpoints(services.redis, stream_arn=arn),
+                ledger=services.deliveries,
+                broadcaster=broadcaster,
+                metrics=services.metrics,
+            )
+            async with running_in_background(consumer):
+                yield consumer
