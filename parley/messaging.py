@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Literal, Protocol
 
+from parley.errors import ErrorCode, Refused, backend_unavailable
 from parley.ids import iso_utc, new_ulid, ulid_datetime
 from parley.metrics import Metrics
 from parley.models import Message
@@ -32,7 +34,7 @@ class Broadcaster(Protocol):
 AdmitState = Literal["admitted", "stored", "orphaned"]
 
 
-class SendRefused(Exception):
+class SendRefused(Refused):
     """The message was not stored; the text is shown to the sender."""
 
 
@@ -149,8 +151,12 @@ class Messenger:
             if not await self._was_stored(recorded):
                 if state == "admitted":
                     await self._ledger.release(recorded)
-                log.warning("message not stored: %s", exc)
-                raise SendRefused("Message not stored: the database is unavailable, retry") from exc
+                down = backend_unavailable(exc, self._metrics)
+                raise SendRefused(
+                    down.code,
+                    "Message not stored: the database is unavailable, retry",
+                    retry_after=down.retry_after,
+                ) from exc
         except BaseException:
             if state == "admitted":
                 await self._ledger.release(recorded)
@@ -177,8 +183,13 @@ class Messenger:
             if gate.outcome == "admitted":
                 return intended, "admitted"
             if gate.outcome == "limited":
-                seconds = max(gate.retry_after_ms / 1000, 0.1)
-                raise SendRefused(f"Rate limit: too many messages, retry in {seconds:.1f} s")
+                # Tenths of a second, rounded up: a retry after that long is admitted.
+                seconds = max(math.ceil(gate.retry_after_ms / 100) / 10, 0.1)
+                raise SendRefused(
+                    ErrorCode.RATE_LIMITED,
+                    f"Rate limit: too many messages, retry in {seconds:.1f} s",
+                    retry_after=seconds,
+                )
             assert gate.message is not None
             if gate.outcome == "stored":
                 return gate.message, "stored"

@@ -12,8 +12,8 @@ from parley.api.deps import (
     ServicesDep,
     session_key,
 )
-from parley.api.errors import ApiError
 from parley.api.schemas import WITH_BODY, Credentials, UserPublic, error_responses
+from parley.errors import ErrorCode, Refused
 from parley.storage.users import UsernameTaken
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -26,7 +26,7 @@ async def register(body: Credentials, services: ServicesDep) -> UserPublic:
     try:
         username = await services.accounts.register(username=body.username, password=body.password)
     except UsernameTaken:
-        raise ApiError(409, "Username is already taken") from None
+        raise Refused(ErrorCode.CONFLICT, "Username is already taken") from None
     return UserPublic(username=username)
 
 
@@ -44,13 +44,13 @@ async def login(
             username=body.username, password=body.password, address=address
         )
     except LoginLocked as locked:
-        raise ApiError(
-            429,
+        raise Refused(
+            ErrorCode.RATE_LIMITED,
             "Too many failed logins, try again later",
-            headers={"Retry-After": str(locked.retry_after)},
+            retry_after=locked.retry_after,
         ) from None
     except InvalidCredentials:
-        raise ApiError(401, "Invalid username or password") from None
+        raise Refused(ErrorCode.UNAUTHORIZED, "Invalid username or password") from None
     if previous:
         # Whatever session the browser presented is replaced, never reused (session fixation).
         await services.sessions.delete(previous)

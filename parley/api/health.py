@@ -10,6 +10,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from parley.api.deps import ServicesDep
+from parley.api.errors import problem_response
+from parley.api.schemas import NotReady
+from parley.errors import UNAVAILABLE_RETRY_SECONDS, ErrorCode, Problem
 
 router = APIRouter(tags=["health"])
 
@@ -30,11 +33,6 @@ class Ready(BaseModel):
     status: str
 
 
-class NotReady(BaseModel):
-    error: str
-    failed: list[str]
-
-
 @router.get("/readyz", response_model=Ready, responses={503: {"model": NotReady}})
 async def readyz(services: ServicesDep) -> JSONResponse:
     checks = {
@@ -49,5 +47,8 @@ async def readyz(services: ServicesDep) -> JSONResponse:
             failed.append(name)
     if failed:
         names = " and ".join(failed)
-        return JSONResponse({"error": f"{names} not answering", "failed": failed}, status_code=503)
+        problem = Problem(
+            ErrorCode.UNAVAILABLE, f"{names} not answering", UNAVAILABLE_RETRY_SECONDS
+        )
+        return problem_response(problem, failed=failed)
     return JSONResponse({"status": "ready"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parley.api.errors import error_response
+from parley.errors import ErrorCode
 
 MAX_BODY_BYTES = 64 * 1024
 _WITH_BODY = {"POST", "PUT", "PATCH"}
@@ -29,7 +30,9 @@ class BodyLimitMiddleware:
         has_body = chunked or (length is not None and int(length) > 0)
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if has_body and content_type != b"application/json":
-            response = error_response(415, "Send JSON, with Content-Type: application/json")
+            response = error_response(
+                ErrorCode.UNSUPPORTED, "Send JSON, with Content-Type: application/json"
+            )
             await response(scope, receive, send)
             return
         if chunked:
@@ -65,6 +68,7 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.max_bytes // 1024
-        await error_response(413, f"Request body too large (limit {limit} KiB)")(
-            scope, receive, send
+        response = error_response(
+            ErrorCode.TOO_LARGE, f"Request body too large (limit {limit} KiB)"
         )
+        await response(scope, receive, send)

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from parley.api.deps import CurrentSession, ServicesDep
-from parley.api.errors import ApiError
 from parley.api.schemas import (
     WITH_BODY,
     MessagePage,
@@ -16,6 +15,7 @@ from parley.api.schemas import (
     Ulid,
     error_responses,
 )
+from parley.errors import ErrorCode, Refused
 from parley.storage.rooms import RoomExists
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
@@ -35,7 +35,7 @@ async def create_room(
     try:
         room = await services.rooms.create(name=body.name, created_by=session.username)
     except RoomExists as exists:
-        raise ApiError(409, f"A room with id '{exists}' already exists") from None
+        raise Refused(ErrorCode.CONFLICT, f"A room with id '{exists}' already exists") from None
     return RoomPublic.of(room)
 
 
@@ -49,9 +49,9 @@ async def history(
     after: Annotated[Ulid | None, Query()] = None,
 ) -> MessagePage:
     if before is not None and after is not None:
-        raise ApiError(422, "before and after cannot be combined")
+        raise Refused(ErrorCode.INVALID, "before and after cannot be combined")
     if not await services.rooms.exists(room):
-        raise ApiError(404, f"No room '{room}'")
+        raise Refused(ErrorCode.NOT_FOUND, f"No room '{room}'")
     store = services.messages
     if before is not None:
         page = await store.before(room, before=before, limit=limit)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from parley.errors import ErrorCode
 from parley.ids import ULID_PATTERN
 from parley.models import MessageJSON, Page, Room
 from parley.storage.rooms import room_id_for
@@ -70,16 +71,74 @@ class MessagePage(BaseModel):
 
 
 class ErrorBody(BaseModel):
+    """Every error answer (parley.errors): each status below carries one code."""
+
     error: str
-    redirect: str | None = None
+    code: ErrorCode
 
 
+class RetryableErrorBody(ErrorBody):
+    retryAfter: Annotated[float, Field(ge=0, description="Seconds to wait before trying again")]
+
+
+class UnauthorizedError(ErrorBody):
+    code: Literal[ErrorCode.UNAUTHORIZED]
+    redirect: str | None = Field(None, description="Where to log in, when the session is missing")
+
+
+class ForbiddenError(ErrorBody):
+    code: Literal[ErrorCode.FORBIDDEN]
+
+
+class NotFoundError(ErrorBody):
+    code: Literal[ErrorCode.NOT_FOUND]
+
+
+class ConflictError(ErrorBody):
+    code: Literal[ErrorCode.CONFLICT]
+
+
+class TooLargeError(ErrorBody):
+    code: Literal[ErrorCode.TOO_LARGE]
+
+
+class UnsupportedError(ErrorBody):
+    code: Literal[ErrorCode.UNSUPPORTED]
+
+
+class InvalidError(ErrorBody):
+    code: Literal[ErrorCode.INVALID]
+
+
+class RateLimitedError(RetryableErrorBody):
+    code: Literal[ErrorCode.RATE_LIMITED]
+
+
+class UnavailableError(RetryableErrorBody):
+    code: Literal[ErrorCode.UNAVAILABLE]
+
+
+class NotReady(UnavailableError):
+    failed: list[str]
+
+
+ERROR_BODIES: dict[int, type[ErrorBody]] = {
+    401: UnauthorizedError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: TooLargeError,
+    415: UnsupportedError,
+    422: InvalidError,
+    429: RateLimitedError,
+    503: UnavailableError,
+}
 # Answers every route may give: Redis or DynamoDB not answering.
 _ANY_ROUTE = (503,)
 # Answers of every route with a JSON body: cross-site (CSRF), too large, not JSON, invalid.
 WITH_BODY = (403, 413, 415, 422)
 
 
-def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of a route's error answers (always with 503)."""
-    return {code: {"model": ErrorBody} for code in sorted({*codes, *_ANY_ROUTE})}
+    return {status: {"model": ERROR_BODIES[status]} for status in sorted({*statuses, *_ANY_ROUTE})}

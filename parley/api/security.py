@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parley.api.errors import error_response
+from parley.errors import ErrorCode
 
 # OWASP Secure Headers Project; the CSP is one the built front end satisfies (no inline code).
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
@@ -51,7 +52,7 @@ class SecurityMiddleware:
             await send(message)
 
         if scope["method"] in _UNSAFE_METHODS and not self._same_site(scope):
-            response = error_response(403, "Cross-site request refused")
+            response = error_response(ErrorCode.FORBIDDEN, "Cross-site request refused")
             await response(scope, receive, send_with_headers)
             return
         await self.app(scope, receive, send_with_headers)

@@ -1,20 +1,16 @@
 """Every /api/ route but the public ones needs a live session. It is checked here, before
 anything else looks at the request (its body included), so without one the answer is always
-`401 {"error": "Unauthorized", "redirect": "/login"}`; the session found is handed to the route
-(`deps.CurrentSession`) and its idle TTL restarted."""
+`401 {"error": "Unauthorized", "code": "unauthorized", "redirect": "/login"}`; the session
+found is handed to the route (`deps.CurrentSession`) and its idle TTL restarted."""
 
 from __future__ import annotations
 
-import logging
-
-from redis.exceptions import RedisError
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from parley.api.errors import error_response
+from parley.api.errors import problem_response, session_required
 from parley.api.state import running_in
-
-log = logging.getLogger(__name__)
+from parley.errors import BACKEND_ERRORS, backend_unavailable
 
 PUBLIC_API_PATHS = frozenset(
     {"/api/auth/register", "/api/auth/login", "/api/auth/logout", "/api/openapi.json"}
@@ -37,15 +33,12 @@ class SessionGate:
         key = HTTPConnection(scope).cookies.get(services.settings.cookie_name)
         try:
             session = await services.sessions.touch(key) if key else None
-        except RedisError as exc:
-            log.warning("redis unavailable: %s", exc)
-            services.metrics.backend_errors.labels("redis").inc()
-            response = error_response(503, "Session store unavailable, try again shortly")
+        except BACKEND_ERRORS as exc:
+            response = problem_response(backend_unavailable(exc, services.metrics))
             await response(scope, receive, send)
             return
         if session is None:
-            response = error_response(401, "Unauthorized", redirect="/login")
-            await response(scope, receive, send)
+            await session_required()(scope, receive, send)
             return
         scope.setdefault("state", {})["session"] = session
         await self.app(scope, receive, send)

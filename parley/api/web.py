@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from parley.api.errors import ApiError
+from parley.errors import ErrorCode, Refused
 
 DEFAULT_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
 
@@ -27,7 +27,7 @@ def mount_web(app: FastAPI, dist: Path) -> None:
     @router.get("/{path:path}")
     def spa(path: str) -> FileResponse:  # sync: FastAPI runs it in a thread (file lookups)
         if path.startswith(("api/", "socket.io")):
-            raise ApiError(404, "Not Found")
+            raise Refused(ErrorCode.NOT_FOUND, "Not Found")
         candidate = (root / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(root):
             return FileResponse(candidate)

@@ -7,6 +7,10 @@ from __future__ import annotations
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
+import socketio
+
+from parley.errors import ErrorCode
+
 
 def origin_allowed(environ: dict[str, Any], allowed: frozenset[str]) -> bool:
     origin = environ.get("HTTP_ORIGIN")
@@ -24,3 +28,13 @@ def cookie_value(environ: dict[str, Any], name: str) -> str | None:
         return None
     morsel = cookies.get(name)
     return morsel.value if morsel is not None else None
+
+
+def refusal(message: str, code: ErrorCode, retry_after: float | None = None) -> Exception:
+    """A refused handshake: the client's error says `message` and carries `{"code"}` as its
+    data (`err.data.code` in socket.io-client)."""
+    data: dict[str, Any] = {"code": code.value}
+    if retry_after is not None:
+        data["retryAfter"] = retry_after
+    refused: Exception = socketio.exceptions.ConnectionRefusedError(message, data)
+    return refused

@@ -14,13 +14,13 @@ import socketio
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 
+from parley.errors import BACKEND_ERRORS, ErrorCode, Problem, Refused, backend_unavailable
 from parley.logs import request_id
-from parley.messaging import Messenger, SendRefused
+from parley.messaging import Messenger
 from parley.realtime.channels import room_channel, session_channel
-from parley.realtime.handshake import cookie_value, origin_allowed
-from parley.realtime.payloads import InvalidPayload, MessageEvent, RoomEvent, parse
+from parley.realtime.handshake import cookie_value, origin_allowed, refusal
+from parley.realtime.payloads import MessageEvent, RoomEvent, parse
 from parley.services import Services
-from parley.storage.dynamo import StorageUnavailable
 from parley.storage.presence import PresenceEntry
 from parley.storage.sessions import session_ref
 
@@ -34,8 +34,8 @@ Ack = dict[str, Any]
 Event = TypeVar("Event", bound=BaseModel)
 
 
-def failure(error: str) -> Ack:
-    return {"ok": False, "error": error}
+def failure(code: ErrorCode, error: str) -> Ack:
+    return Problem(code, error).ack()
 
 
 @dataclass
@@ -59,14 +59,15 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         settings = self.services.settings
         if not origin_allowed(environ, settings.origins):
-            raise socketio.exceptions.ConnectionRefusedError("forbidden origin")
+            raise refusal("forbidden origin", ErrorCode.FORBIDDEN)
         key = cookie_value(environ, settings.cookie_name)
         try:
             session = await self.services.sessions.touch(key) if key else None
-        except RedisError:
-            raise socketio.exceptions.ConnectionRefusedError("service unavailable") from None
+        except BACKEND_ERRORS as exc:
+            problem = backend_unavailable(exc, self.services.metrics)
+            raise refusal("service unavailable", problem.code, problem.retry_after) from None
         if session is None:
-            raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+            raise refusal("unauthorized", ErrorCode.UNAUTHORIZED)
         self.connections[sid] = Connection(username=session.username, session_key=session.key)
         self.services.metrics.sockets.inc()
         await self.enter_room(sid, session_channel(session.ref))
@@ -104,30 +105,25 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     ) -> Ack:
         connection = self.connections.get(sid)
         if connection is None:
-            return failure("not connected")
+            return failure(ErrorCode.UNAUTHORIZED, "not connected")
         request_id.set(f"sio-{sid}")  # each event runs in a task of its own
-        metrics = self.services.metrics
         try:
             if await self.services.sessions.touch(connection.session_key) is None:
                 # After this ack has gone out: a socket dropped first would never receive it.
                 self.server.start_background_task(self._expire_after_ack, sid)
-                return failure("session expired")
+                return failure(ErrorCode.UNAUTHORIZED, "session expired")
             return await action(sid, connection, parse(model, args))
-        except (InvalidPayload, SendRefused) as refused:
-            return failure(str(refused))
-        except StorageUnavailable:
-            metrics.backend_errors.labels("dynamodb").inc()
-            return failure("The database is unavailable, retry shortly")
-        except RedisError:
-            metrics.backend_errors.labels("redis").inc()
-            return failure("The session store is unavailable, retry shortly")
+        except Refused as refused:
+            return refused.problem.ack()
+        except BACKEND_ERRORS as exc:
+            return backend_unavailable(exc, self.services.metrics).ack()
         except Exception:
             log.exception("event failed")
-            return failure("Internal error")
+            return failure(ErrorCode.INTERNAL, "Internal error")
 
     async def _join(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
         if not await self.services.rooms.exists(event.room):
-            return failure(f"No room '{event.room}'")
+            return failure(ErrorCode.NOT_FOUND, f"No room '{event.room}'")
         await self.enter_room(sid, room_channel(event.room))
         connection.rooms.add(event.room)
         await self._publish_presence(event.room, joined=connection.presence(sid, event.room))
@@ -143,7 +139,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _message(self, sid: str, connection: Connection, event: MessageEvent) -> Ack:
         if event.room not in connection.rooms:
-            return failure(f"Join room '{event.room}' before sending to it")
+            return failure(ErrorCode.NOT_JOINED, f"Join room '{event.room}' before sending to it")
         message = await self.messenger.send(
             username=connection.username,
             room=event.room,
@@ -154,7 +150,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _typing(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
         if event.room not in connection.rooms:
-            return failure(f"Join room '{event.room}' first")
+            return failure(ErrorCode.NOT_JOINED, f"Join room '{event.room}' first")
         now = time.monotonic()
         if now - connection.last_typing.get(event.room, 0.0) >= TYPING_INTERVAL_SECONDS:
             connection.last_typing[event.room] = now

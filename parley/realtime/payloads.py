@@ -7,6 +7,7 @@ from typing import Annotated, Any, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from parley.errors import ErrorCode, Refused
 from parley.storage.messages import MAX_TEXT_LENGTH, clean_text
 
 # The largest valid event is a 4000-character text of 4-byte characters plus its keys; a
@@ -16,8 +17,9 @@ MAX_EVENT_BYTES = 32 * 1024
 RoomId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class InvalidPayload(ValueError):
-    pass
+class InvalidPayload(Refused):
+    def __init__(self, message: str, code: ErrorCode = ErrorCode.INVALID) -> None:
+        super().__init__(code, message)
 
 
 class RoomEvent(BaseModel):
@@ -51,7 +53,7 @@ def parse(model: type[Payload], args: tuple[Any, ...]) -> Payload:
     except orjson.JSONEncodeError:
         raise InvalidPayload("payload is not plain JSON") from None
     if size > MAX_EVENT_BYTES:
-        raise InvalidPayload("payload too large")
+        raise InvalidPayload("payload too large", ErrorCode.TOO_LARGE)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

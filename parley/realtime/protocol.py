@@ -14,6 +14,8 @@ from typing import Any
 import socketio
 from socketio import packet
 
+from parley.errors import ErrorCode, Problem
+
 log = logging.getLogger(__name__)
 
 CLIENT_EVENTS = frozenset({"join", "leave", "message", "typing"})
@@ -26,7 +28,9 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any, data: Any) -> None:
         name = data[0] if isinstance(data, list) and data else None
         if not isinstance(name, str) or name not in CLIENT_EVENTS:
-            await self._refuse(eio_sid, namespace, id, "unknown event")
+            await self._refuse(
+                eio_sid, namespace, id, Problem(ErrorCode.NOT_FOUND, "unknown event")
+            )
             return
         await super()._handle_event(eio_sid, namespace, id, data)
 
@@ -39,15 +43,14 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
             log.warning("malformed Socket.IO packet refused: %s", type(exc).__name__)
             match = _EVENT_ACK_ID.match(data) if isinstance(data, str) else None
             if match is not None:
-                await self._refuse(eio_sid, match[1], int(match[2]), "payload is not plain JSON")
+                problem = Problem(ErrorCode.INVALID, "payload is not plain JSON")
+                await self._refuse(eio_sid, match[1], int(match[2]), problem)
 
-    async def _refuse(self, eio_sid: str, namespace: str | None, id: Any, error: str) -> None:
+    async def _refuse(self, eio_sid: str, namespace: str | None, id: Any, problem: Problem) -> None:
         if id is None:
             return
         namespace = namespace or "/"
         if self.manager.sid_from_eio_sid(eio_sid, namespace) is None:
             return
-        ack = self.packet_class(
-            packet.ACK, namespace=namespace, id=id, data=[{"ok": False, "error": error}]
-        )
+        ack = self.packet_class(packet.ACK, namespace=namespace, id=id, data=[problem.ack()])
         await self._send_packet(eio_sid, ack)

@@ -12,7 +12,7 @@ from tests.conftest import StartApp
 from tests.servers import AppServer
 from tests.utils import PASSWORD, login, register, register_and_login
 
-UNAUTHORIZED = {"error": "Unauthorized", "redirect": "/login"}
+UNAUTHORIZED = {"error": "Unauthorized", "code": "unauthorized", "redirect": "/login"}
 
 
 async def test_register_login_me_logout(http: httpx.AsyncClient, username: str) -> None:
@@ -46,7 +46,7 @@ async def test_names_are_unique_regardless_of_case_and_shown_as_registered(
         "/api/auth/register", json={"username": name.upper(), "password": PASSWORD}
     )
     assert response.status_code == 409
-    assert response.json() == {"error": "Username is already taken"}
+    assert response.json() == {"error": "Username is already taken", "code": "conflict"}
     response = await http.post(
         "/api/auth/login", json={"username": name.lower(), "password": PASSWORD}
     )
@@ -160,7 +160,11 @@ async def test_unknown_user_and_wrong_password_look_the_same(
         "/api/auth/login", json={"username": username + "_nobody", "password": "x" * 10}
     )
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {"error": "Invalid username or password"}
+    assert (
+        wrong.json()
+        == unknown.json()
+        == {"error": "Invalid username or password", "code": "unauthorized"}
+    )
 
 
 async def test_passwords_longer_than_72_bytes_count_in_full(
@@ -221,8 +225,13 @@ async def test_failed_logins_lock_the_account_even_for_the_right_password(
             headers={"X-Forwarded-For": "10.0.1.1"},
         )
         assert response.status_code == 429
-        assert 0 < int(response.headers["retry-after"]) <= 900
-        assert response.json() == {"error": "Too many failed logins, try again later"}
+        retry_after = int(response.headers["retry-after"])
+        assert 0 < retry_after <= 900
+        assert response.json() == {
+            "error": "Too many failed logins, try again later",
+            "code": "rate_limited",
+            "retryAfter": retry_after,
+        }
 
 
 async def test_successful_logins_never_count(throttled_app: AppServer, username: str) -> None:

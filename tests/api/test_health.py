@@ -29,11 +29,18 @@ async def test_readyz_names_redis_when_it_is_gone(
             assert response.status_code == 503
             assert response.json()["failed"] == ["redis"]
             assert "redis" in response.json()["error"]
+            assert response.json()["code"] == "unavailable"
+            assert response.json()["retryAfter"] > 0
             assert (await http.get("/healthz")).status_code == 200
             http.cookies.set("parley_session", "abc")
             response = await http.get("/api/auth/me")
             assert response.status_code == 503
-            assert response.json() == {"error": "Session store unavailable, try again shortly"}
+            assert response.json() == {
+                "error": "Session store unavailable, try again shortly",
+                "code": "unavailable",
+                "retryAfter": 2,
+            }
+            assert response.headers["retry-after"] == "2"
     finally:
         server.stop()
         redis.stop()

@@ -25,7 +25,7 @@ async def test_cross_site_state_changes_are_refused(
     for path, body in [("/api/rooms", {"name": "csrf room"}), ("/api/auth/logout", None)]:
         response = await http.post(path, json=body, headers=headers)
         assert response.status_code == 403, path
-        assert response.json() == {"error": "Cross-site request refused"}
+        assert response.json() == {"error": "Cross-site request refused", "code": "forbidden"}
     assert (await http.get("/api/auth/me")).status_code == 200
 
 
@@ -51,7 +51,10 @@ async def test_oversized_bodies_get_413(http: httpx.AsyncClient) -> None:
     big = {"username": "x" * (2 * 1024 * 1024), "password": "whatever-it-is"}
     response = await http.post("/api/auth/register", json=big)
     assert response.status_code == 413
-    assert response.json() == {"error": "Request body too large (limit 64 KiB)"}
+    assert response.json() == {
+        "error": "Request body too large (limit 64 KiB)",
+        "code": "too_large",
+    }
 
 
 async def test_oversized_chunked_bodies_get_413(http: httpx.AsyncClient) -> None:
@@ -65,6 +68,7 @@ async def test_oversized_chunked_bodies_get_413(http: httpx.AsyncClient) -> None
         "/api/auth/register", content=chunks(), headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
@@ -75,7 +79,10 @@ async def test_bodies_that_are_not_json_get_415(http: httpx.AsyncClient, content
         headers={"content-type": content_type},
     )
     assert response.status_code == 415
-    assert response.json() == {"error": "Send JSON, with Content-Type: application/json"}
+    assert response.json() == {
+        "error": "Send JSON, with Content-Type: application/json",
+        "code": "unsupported",
+    }
 
 
 async def test_production_cookie_is_host_prefixed_and_secure(

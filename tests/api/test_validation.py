@@ -37,6 +37,7 @@ async def test_bad_credentials_bodies_are_422(
     assert response.status_code == 422
     error = response.json()["error"]
     assert error.startswith(field + ":"), error
+    assert response.json()["code"] == "invalid"
 
 
 @pytest.mark.parametrize(
@@ -51,6 +52,7 @@ async def test_malformed_json_is_422(
     )
     assert response.status_code == 422
     assert "error" in response.json()
+    assert response.json()["code"] == "invalid"
 
 
 async def test_a_failed_registration_stores_nothing(http: httpx.AsyncClient, username: str) -> None:
@@ -98,6 +100,7 @@ async def test_bad_history_queries_are_422(
     response = await http.get(f"/api/rooms/general/messages?{query}")
     assert response.status_code == 422
     assert response.json()["error"]
+    assert response.json()["code"] == "invalid"
 
 
 async def test_unknown_routes_are_json_404(http: httpx.AsyncClient, username: str) -> None:
@@ -106,14 +109,15 @@ async def test_unknown_routes_are_json_404(http: httpx.AsyncClient, username: st
     await register_and_login(http, username)
     response = await http.get("/api/nothing-here")
     assert response.status_code == 404
-    assert response.json() == {"error": "Not Found"}
+    assert response.json() == {"error": "Not Found", "code": "not_found"}
 
 
 async def test_wrong_method_is_json_405(http: httpx.AsyncClient, username: str) -> None:
     await register_and_login(http, username)
     response = await http.delete("/api/auth/me")
     assert response.status_code == 405
-    assert response.json() == {"error": "Method Not Allowed"}
+    assert response.json() == {"error": "Method Not Allowed", "code": "not_found"}
+    assert response.headers["allow"] == "GET"
 
 
 async def test_a_post_without_a_body_is_not_refused_as_not_json(

@@ -136,7 +136,11 @@ def test_register_login_me_history_logout(handler: Handler) -> None:
     assert response["statusCode"] == 204
     response = invoke(handler, api_event("GET", "/api/auth/me", cookies=[session]))
     assert response["statusCode"] == 401
-    assert json.loads(response["body"]) == {"error": "Unauthorized", "redirect": "/login"}
+    assert json.loads(response["body"]) == {
+        "error": "Unauthorized",
+        "code": "unauthorized",
+        "redirect": "/login",
+    }
 
 
 def test_validation_errors_are_json(handler: Handler) -> None:

@@ -49,10 +49,16 @@ async def test_redis_restart_is_survived(
             ]:
                 response = await http.request(method, path)
                 assert response.status_code == 503, path
-                assert response.json() == {"error": "Session store unavailable, try again shortly"}
+                assert response.json() == {
+                    "error": "Session store unavailable, try again shortly",
+                    "code": "unavailable",
+                    "retryAfter": 2,
+                }
+                assert response.headers["retry-after"] == "2"
             ack = await client.send("during", client_id="r-2")
             assert ack["ok"] is False
             assert "unavailable" in ack["error"]
+            assert (ack["code"], ack["retryAfter"]) == ("unavailable", 2)
 
             redis = start_redis(tmp_path / "redis", port=redis.port)
             await wait_ready(http, 200)

@@ -35,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from parley.errors import ErrorCode
 from tests.fuzz.conftest import record_example
 from tests.servers import AppServer
 from tests.utils import PASSWORD
@@ -198,6 +199,7 @@ def test_operation_fuzz(
             # Not in the document, so no schema to hold it to; the contract's error shape still.
             assert 400 <= response.status_code < 500, (case.method, response.status_code)
             assert "error" in response.json(), response.text
+            assert response.json()["code"] in set(ErrorCode), response.text
 
     # 1. The coverage cases: deterministic boundary and type probes.
     modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
@@ -245,6 +247,7 @@ def _fuzz(strategy: st.SearchStrategy[Case[Any]], body: Callable[[Case[Any]], No
 
 TWO_MEGABYTES = 2 * 1024 * 1024
 JSON_TYPE = {"Content-Type": "application/json"}
+CODES = {413: "too_large", 415: "unsupported", 422: "invalid"}
 
 
 @pytest.fixture
@@ -256,6 +259,7 @@ def http(http_fuzz_app: AppServer) -> Iterator[httpx.Client]:
 def assert_json_error(response: httpx.Response) -> None:
     assert response.headers["content-type"] == "application/json", response.headers
     assert isinstance(response.json()["error"], str), response.text
+    assert response.json()["code"] == CODES[response.status_code], response.text
 
 
 def test_oversized_body_is_refused_with_413(http: httpx.Client) -> None:
@@ -312,7 +316,11 @@ def test_protected_route_without_a_session_answers_401_whatever_the_body(
 ) -> None:
     response = http.post("/api/rooms", content=body, headers=JSON_TYPE)
     assert response.status_code == 401, response.text
-    assert response.json() == {"error": "Unauthorized", "redirect": "/login"}
+    assert response.json() == {
+        "error": "Unauthorized",
+        "code": "unauthorized",
+        "redirect": "/login",
+    }
 
 
 def test_document_declares_the_errors_the_app_gives(

@@ -5,8 +5,8 @@ infinities, odd Unicode, nested lists and dicts), any number of arguments, binar
 and payloads that are *almost* valid: the right keys with wrong types, overlong or blank
 strings, missing or extra keys. Properties, after every example:
 
-- an acked event answers `{"ok": false, "error": <str>}` or its contract's success shape, and
-  never the catch-all "Internal error";
+- an acked event answers `{"ok": false, "error": <str>, "code": <code>}` or its contract's
+  success shape, and never the catch-all "Internal error" (code `internal`);
 - the fuzzing connection is still up and usable, and a bystander in the same room still sends
   a message and both receive it, in id order;
 - the server has logged no traceback or exception since the example before.
@@ -28,6 +28,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
+from parley.errors import ErrorCode
 from parley.ids import ULID_PATTERN
 from tests.fuzz.conftest import record_example
 from tests.realtime.client import ChatClient
@@ -309,13 +310,18 @@ def assert_message(message: Any) -> None:
 
 
 def assert_ack(event: str, ack: Any) -> None:
-    """The contract's shapes: `{"ok": false, "error"}`, or the event's success."""
+    """The contract's shapes: `{"ok": false, "error", "code"}` (and `retryAfter` where waiting
+    helps), or the event's success."""
     assert isinstance(ack, dict), f"{event}: ack {ack!r}"
     if ack.get("ok") is False:
-        assert set(ack) == {"ok", "error"}, ack
+        assert set(ack) - {"retryAfter"} == {"ok", "error", "code"}, ack
         assert isinstance(ack["error"], str), ack
         assert ack["error"], ack
         assert ack["error"] != "Internal error", "an unexpected exception in the handler"
+        assert ack["code"] in set(ErrorCode) - {ErrorCode.INTERNAL}, ack
+        if "retryAfter" in ack:
+            assert ack["code"] in (ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE), ack
+            assert ack["retryAfter"] > 0, ack
         return
     assert ack.get("ok") is True, ack
     if event == "join":

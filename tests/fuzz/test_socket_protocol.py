@@ -112,7 +112,19 @@ async def test_an_event_with_a_101_digit_integer_gets_an_error_ack(
         ack = await client.call("message", payload, timeout=WITHIN)
     except Exception as exc:  # socketio.exceptions.TimeoutError
         ack = f"no ack within {WITHIN} s ({type(exc).__name__})"
-    assert ack == {"ok": False, "error": "payload is not plain JSON"}, (ack, log.problems())
+    assert ack == {"ok": False, "error": "payload is not plain JSON", "code": "invalid"}, (
+        ack,
+        log.problems(),
+    )
+
+
+async def test_an_unknown_event_with_an_ack_id_gets_an_error_ack(
+    target: AppServer, signup: Signup, connect: Connect
+) -> None:
+    client = await connect(await signup(target), target)
+    ack = await client.call("no_such_event", {"room": "general"}, timeout=WITHIN)
+    assert ack == {"ok": False, "error": "unknown event", "code": "not_found"}
+    assert (await client.call("join", {"room": "general"}))["ok"] is True
 
 
 MALFORMED_PACKETS = [

@@ -35,6 +35,12 @@ BAD_PAYLOADS: list[tuple[str, Any, str]] = [
     ("typing", {"room": 1.5}, "room: Input should be a valid string"),
     ("typing", {"room": "not-joined"}, "Join room 'not-joined' first"),
 ]
+# The code of each refusal above, by the start of its message; all the others are "invalid".
+CODES = {"No room": "not_found", "payload too large": "too_large", "Join room": "not_joined"}
+
+
+def code_of(error: str) -> str:
+    return next((code for start, code in CODES.items() if error.startswith(start)), "invalid")
 
 
 @pytest.mark.parametrize(("event", "payload", "error"), BAD_PAYLOADS)
@@ -46,6 +52,7 @@ async def test_malformed_events_get_an_error_ack(
     ack = await client.call(event, payload)
     assert ack["ok"] is False
     assert ack["error"].startswith(error), ack
+    assert ack["code"] == code_of(error), ack
     # The connection is still good.
     assert (await client.send("still here"))["ok"] is True
 
@@ -79,6 +86,9 @@ async def test_rate_limit_burst_then_steady(start_server: StartApp, signup: Sign
         acks = [await client.send(f"burst {i}") for i in range(6)]
         assert [ack["ok"] for ack in acks] == [True] * 5 + [False]
         assert acks[-1]["error"].startswith("Rate limit: too many messages, retry in")
+        assert acks[-1]["code"] == "rate_limited"
+        assert 0 < acks[-1]["retryAfter"] <= 0.5  # one token comes back every 0.5 s
+        assert f"retry in {acks[-1]['retryAfter']:.1f} s" in acks[-1]["error"]
         await asyncio.sleep(0.6)  # one token comes back every 0.5 s
         assert (await client.send("after a pause"))["ok"] is True
         assert (await client.send("too soon"))["ok"] is False

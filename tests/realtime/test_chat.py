@@ -130,7 +130,9 @@ async def test_history_pages_before_and_after(
         assert page_ids(rest) == ids[5:]
         assert rest["next"] is None
         assert (await page(f"after={ids[-1]}")) == {"messages": [], "next": None}
-        assert (await http.get("/api/rooms/no-such-room/messages")).status_code == 404
+        missing = await http.get("/api/rooms/no-such-room/messages")
+        assert missing.status_code == 404
+        assert missing.json() == {"error": "No room 'no-such-room'", "code": "not_found"}
 
 
 async def test_reconnect_then_catch_up_returns_exactly_the_missed(
@@ -165,6 +167,7 @@ async def test_rooms_api(app: AppServer, signup: Signup) -> None:
         assert response.json() == {"id": f"random-talk-{suffix}", "name": f"Random Talk! {suffix}"}
         again = await http.post("/api/rooms", json={"name": f"random   talk {suffix}"})
         assert again.status_code == 409
+        assert again.json()["code"] == "conflict"
         rooms = (await http.get("/api/rooms")).json()
         assert rooms[0] == {"id": "general", "name": "general"}
         assert {"id": f"random-talk-{suffix}", "name": f"Random Talk! {suffix}"} in rooms
@@ -208,21 +211,21 @@ async def test_typing_reaches_the_others_throttled(signup: Signup, connect: Conn
 
 
 @pytest.mark.parametrize(
-    ("origin", "cookie", "error"),
+    ("origin", "cookie", "error", "code"),
     [
-        ("https://evil.example", True, "forbidden origin"),
-        (None, False, "unauthorized"),
-        ("APP", False, "unauthorized"),
+        ("https://evil.example", True, "forbidden origin", "forbidden"),
+        (None, False, "unauthorized", "unauthorized"),
+        ("APP", False, "unauthorized", "unauthorized"),
     ],
 )
 async def test_handshake_refusals(
-    app: AppServer, signup: Signup, origin: str | None, cookie: bool, error: str
+    app: AppServer, signup: Signup, origin: str | None, cookie: bool, error: str, code: str
 ) -> None:
     person = await signup()
     client = ChatClient(app, person.cookie if cookie else "forged")
     with pytest.raises(socketio.exceptions.ConnectionError):
         await client.connect(origin=app.url if origin == "APP" else origin)
-    assert client.connect_error == {"message": error}
+    assert client.connect_error == {"message": error, "data": {"code": code}}
 
 
 async def test_allowed_origins_connect(app: AppServer, signup: Signup) -> None:

@@ -56,7 +56,7 @@ async def test_events_after_the_session_ended_are_refused(
     await client.join()
     await redis.delete(f"sess:{person.cookie}")
     ack = await client.send("ghost")
-    assert ack == {"ok": False, "error": "session expired"}
+    assert ack == {"ok": False, "error": "session expired", "code": "unauthorized"}
     await assert_kicked(client)
 
 
@@ -94,4 +94,4 @@ async def test_a_stale_cookie_cannot_connect(app: AppServer, signup: Signup, red
     client = ChatClient(app, person.cookie)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await client.connect()
-    assert client.connect_error == {"message": "unauthorized"}
+    assert client.connect_error == {"message": "unauthorized", "data": {"code": "unauthorized"}}

@@ -46,13 +46,18 @@ async def test_dynamodb_down_means_ok_false_and_no_broadcast(
         ack = await sender.send("lost?", client_id="outage-1")
         assert ack["ok"] is False
         assert "database" in ack["error"].lower()
+        assert (ack["code"], ack["retryAfter"]) == ("unavailable", 2)
         await asyncio.sleep(0.5)
         assert reader.drain("message") == []
         async with httpx.AsyncClient(base_url=server.url) as http:
             http.cookies.set("parley_session", sender.cookie or "")
             response = await http.get("/api/rooms/general/messages")
             assert response.status_code == 503
-            assert response.json() == {"error": "Database unavailable, try again shortly"}
+            assert response.json() == {
+                "error": "Database unavailable, try again shortly",
+                "code": "unavailable",
+                "retryAfter": 2,
+            }
             assert (await http.get("/readyz")).json()["failed"] == ["dynamodb"]
 
         dynamodb = start_dynamodb(tmp_path / "ddb", port=dynamodb.port)
