@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -83,16 +84,23 @@ def _exit_cleanly_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _require_free_port(host: str, port: int) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise CommandError(
+                f"port {port} on {host} is already in use: "
+                "choose another with --port or PARLEY_PORT"
+            ) from None
+
+
 def _serve(settings: Settings) -> int:
     from parley.app import create_app
-    from parley.devstack.services import port_in_use
 
     settings.require_redis_url()
-    if port_in_use(settings.host, settings.port):
-        raise CommandError(
-            f"port {settings.port} on {settings.host} is already in use: "
-            "choose another with --port or PARLEY_PORT"
-        )
+    _require_free_port(settings.host, settings.port)
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
@@ -139,11 +147,7 @@ def _dev(args: argparse.Namespace) -> int:
     from parley.devstack import services as local
 
     base = load_settings(**_options(args, "port"))
-    if local.port_in_use(base.host, base.port):
-        raise CommandError(
-            f"port {base.port} on {base.host} is already in use: "
-            "choose another with --port or PARLEY_PORT"
-        )
+    _require_free_port(base.host, base.port)
     data_dir: Path = args.data_dir.resolve()
     _exit_cleanly_on_sigterm()
     with ExitStack() as children:
