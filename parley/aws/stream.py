@@ -31,14 +31,16 @@ async def handle_records(
 ) -> dict[str, list[dict[str, str]]]:
     redis_url = settings.require_redis_url()
     redis = open_redis(redis_url)
-    ledger = DeliveryMarks(redis)
+    deliveries = DeliveryMarks(redis)
     emitter = RedisEmitter(redis_url, table_prefix=settings.table_prefix)
     stats = IngestStats()
     failures: list[dict[str, str]] = []
     try:
         for record in records:
             try:
-                await process_record(record, ledger=ledger, broadcaster=emitter, stats=stats)
+                await process_record(
+                    record, deliveries=deliveries, broadcaster=emitter, stats=stats
+                )
             except Exception as exc:
                 log.warning("stream record not delivered, batch retried from it: %s", exc)
                 failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})

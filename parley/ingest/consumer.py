@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from parley.ingest.pipeline import DeliveryLedger, IngestStats, process_records
+from parley.ingest.pipeline import Deliveries, IngestStats, process_records
 from parley.messaging import Broadcaster
 from parley.metrics import Metrics
 from parley.storage.dynamo import DynamoClient
@@ -58,7 +58,7 @@ class StreamConsumer:
         table: str,
         lease: StreamLease,
         checkpoints_for: Callable[[str], StreamCheckpoints],
-        ledger: DeliveryLedger,
+        deliveries: Deliveries,
         broadcaster: Broadcaster,
         metrics: Metrics,
     ) -> None:
@@ -67,7 +67,7 @@ class StreamConsumer:
         self._table = table
         self._lease = lease
         self._checkpoints_for = checkpoints_for
-        self._ledger = ledger
+        self._deliveries = deliveries
         self._broadcaster = broadcaster
         self._metrics = metrics
         self.stats = IngestStats()
@@ -196,7 +196,10 @@ class StreamConsumer:
         if records:
             before = replace(self.stats)
             await process_records(
-                records, ledger=self._ledger, broadcaster=self._broadcaster, stats=self.stats
+                records,
+                deliveries=self._deliveries,
+                broadcaster=self._broadcaster,
+                stats=self.stats,
             )
             await reader.checkpoints.save(shard.id, records[-1]["dynamodb"]["SequenceNumber"])
             self._observe(records[-1], before)

@@ -27,7 +27,7 @@ async def consuming_stream(
             table=table,
             lease=StreamLease(services.redis, table=table, holder=secrets.token_hex(8)),
             checkpoints_for=lambda arn: StreamCheckpoints(services.redis, stream_arn=arn),
-            ledger=services.deliveries,
+            deliveries=services.deliveries,
             broadcaster=broadcaster,
             metrics=services.metrics,
         )
