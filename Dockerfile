@@ -5,7 +5,8 @@
 #   docker build -t parley .                                   # host architecture
 #   docker build --platform linux/arm64 -t parley .            # for ContainerArchitecture=ARM64
 #   docker run --rm -p 8000:8000 -e PARLEY_REDIS_URL=... parley
-ARG PYTHON_IMAGE=python:3.12-slim
+# The Python the tests and benchmarks run on, as the Lambdas (infra/template.yaml).
+ARG PYTHON_IMAGE=python:3.11-slim
 
 # ---- build: the package as a wheel, installed with its dependencies into /opt/venv ----------
 FROM ${PYTHON_IMAGE} AS build

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -15,7 +16,7 @@ from pathlib import Path
 import uvicorn
 
 from parley.config import ConfigError, Settings, load_settings
-from parley.logs import configure_logging
+from parley.logs import HEADLINE, configure_logging
 
 log = logging.getLogger("parley")
 
@@ -55,16 +56,17 @@ def _options(args: argparse.Namespace, *names: str) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    configure_logging()
     try:
+        settings = load_settings(**_options(args, "host", "port"))
+        configure_logging(settings.log_format, dev=args.command == "dev")
         if args.command == "dev":
-            return _dev(args)
+            return _dev(args, settings)
         if args.command == "serve":
-            return _serve(load_settings(**_options(args, "host", "port")))
+            return _serve(settings)
         if args.command == "tables":
-            return _tables_create(load_settings())
+            return _tables_create(settings)
         if args.command == "ingest":
-            return _ingest(load_settings(), room=args.room, user=args.user, text=args.text)
+            return _ingest(settings, room=args.room, user=args.user, text=args.text)
     except (ConfigError, CommandError) as exc:
         print(f"parley: {exc}", file=sys.stderr)
         return 2
@@ -83,21 +85,28 @@ def _exit_cleanly_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _require_free_port(host: str, port: int) -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise CommandError(
+                f"port {port} on {host} is already in use: "
+                "choose another with --port or PARLEY_PORT"
+            ) from None
+
+
 def _serve(settings: Settings) -> int:
     from parley.app import create_app
-    from parley.devstack.services import port_in_use
 
     settings.require_redis_url()
-    if port_in_use(settings.host, settings.port):
-        raise CommandError(
-            f"port {settings.port} on {settings.host} is already in use: "
-            "choose another with --port or PARLEY_PORT"
-        )
+    _require_free_port(settings.host, settings.port)
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        log_config=None,  # uvicorn's loggers go through configure_logging's JSON handler
+        log_config=None,  # uvicorn's loggers go through configure_logging's handler
         proxy_headers=True,
         timeout_graceful_shutdown=10,
         # permessage-deflate keeps a compression context per socket (~42 KiB each, measured
@@ -135,15 +144,11 @@ def _ingest(settings: Settings, *, room: str, user: str, text: str) -> int:
     return 0
 
 
-def _dev(args: argparse.Namespace) -> int:
+def _dev(args: argparse.Namespace, base: Settings) -> int:
     from parley.devstack import services as local
 
-    base = load_settings(**_options(args, "port"))
-    if local.port_in_use(base.host, base.port):
-        raise CommandError(
-            f"port {base.port} on {base.host} is already in use: "
-            "choose another with --port or PARLEY_PORT"
-        )
+    _require_free_port(base.host, base.port)
+    log.info("Parley is at http://%s:%d", base.host, base.port, extra=HEADLINE)
     data_dir: Path = args.data_dir.resolve()
     _exit_cleanly_on_sigterm()
     with ExitStack() as children:
@@ -163,8 +168,12 @@ def _dev(args: argparse.Namespace) -> int:
             overrides["cookie_secure"] = False  # plain http://127.0.0.1 in development
         settings = load_settings(**overrides)
         asyncio.run(_create_tables(settings))
-        log.info("Redis: %s   DynamoDB: %s", settings.redis_url, settings.dynamodb_endpoint)
-        log.info("Parley is at http://%s:%d (data in %s)", settings.host, settings.port, data_dir)
+        log.info(
+            "data in %s; Redis: %s; DynamoDB: %s",
+            data_dir,
+            settings.redis_url,
+            settings.dynamodb_endpoint,
+        )
         return _serve(settings)
 
 

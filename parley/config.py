@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from parley.logs import LogFormat
+
 
 class ConfigError(Exception):
     """A setting is missing or wrong; the message is one line that names the variable."""
@@ -40,6 +42,8 @@ class Settings(BaseSettings):
     client_ip_header: str | None = None
     # Off where another runner (the Lambda of infra/template.yaml) reads the stream.
     stream_consumer: bool = True
+    # "auto": readable lines under `parley dev` on a terminal, JSON lines otherwise.
+    log_format: LogFormat = "auto"
 
     @field_validator(
         "redis_url", "dynamodb_endpoint", "allowed_origins", "web_dist", "client_ip_header"

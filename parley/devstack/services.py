@@ -27,16 +27,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def port_in_use(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return True
-    return False
-
-
 def _die_with_parent() -> None:
     # Linux: the child gets SIGTERM when `parley dev` dies, even by SIGKILL, so no service is
     # ever left running behind it.

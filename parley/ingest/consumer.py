@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from parley.ingest.pipeline import DeliveryLedger, IngestStats, process_records
+from parley.ingest.pipeline import Deliveries, IngestStats, process_records
 from parley.messaging import Broadcaster
 from parley.metrics import Metrics
 from parley.storage.dynamo import DynamoClient
@@ -28,8 +28,15 @@ LEASE_RENEW_SECONDS = LEASE_MS / 1000 / 3
 # New shards appear when DynamoDB splits or rolls one over (about every few hours).
 SHARD_REFRESH_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 10.0
+# A table without a stream (an endpoint without Streams, or streams turned off) is looked at
+# again this often, in case one is turned on.
+NO_STREAM_RECHECK_SECONDS = 60.0
 _RESTART_ITERATOR = {"ExpiredIteratorException", "TrimmedDataAccessException"}
 _THROTTLED = {"LimitExceededException", "ProvisionedThroughputExceededException"}
+
+
+class NoStream(Exception):
+    """The messages table has no stream to read."""
 
 
 @dataclass
@@ -58,7 +65,7 @@ class StreamConsumer:
         table: str,
         lease: StreamLease,
         checkpoints_for: Callable[[str], StreamCheckpoints],
-        ledger: DeliveryLedger,
+        deliveries: Deliveries,
         broadcaster: Broadcaster,
         metrics: Metrics,
     ) -> None:
@@ -67,10 +74,11 @@ class StreamConsumer:
         self._table = table
         self._lease = lease
         self._checkpoints_for = checkpoints_for
-        self._ledger = ledger
+        self._deliveries = deliveries
         self._broadcaster = broadcaster
         self._metrics = metrics
         self.stats = IngestStats()
+        self._said_no_stream = False
 
     async def run(self) -> None:
         """Forever: hold the lease, then read; on errors back off and start again."""
@@ -78,7 +86,6 @@ class StreamConsumer:
         while True:
             try:
                 if await self._lease.hold():
-                    log.info("stream consumer: lease taken, reading %s", self._table)
                     await self._read_while_leased()
                 else:
                     await asyncio.sleep(LEASE_RENEW_SECONDS)
@@ -86,10 +93,24 @@ class StreamConsumer:
             except asyncio.CancelledError:
                 await self._release_quietly()
                 raise
+            except NoStream:
+                await self._wait_for_a_stream()
             except Exception as exc:
                 log.warning("stream consumer: %s; retrying in %.1f s", _describe(exc), backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+
+    async def _wait_for_a_stream(self) -> None:
+        """Say it once, then look again now and then, silently."""
+        if not self._said_no_stream:
+            log.warning(
+                "stream consumer: table %s has no stream, so live delivery of items written "
+                "outside the app is off",
+                self._table,
+            )
+            self._said_no_stream = True
+        await self._release_quietly()
+        await asyncio.sleep(NO_STREAM_RECHECK_SECONDS)
 
     async def _release_quietly(self) -> None:
         try:
@@ -98,7 +119,11 @@ class StreamConsumer:
             log.info("stream consumer: lease not released (%s); it expires", exc)
 
     async def _read_while_leased(self) -> None:
-        reader = await self._open_stream()
+        arn = await self._stream_arn()
+        log.info("stream consumer: lease taken, reading %s", self._table)
+        self._said_no_stream = False
+        reader = StreamReader(arn=arn, checkpoints=self._checkpoints_for(arn))
+        await self._refresh_shards(reader)
         loop = asyncio.get_running_loop()
         renew_at = loop.time() + LEASE_RENEW_SECONDS
         refresh_at = loop.time() + SHARD_REFRESH_SECONDS
@@ -115,14 +140,12 @@ class StreamConsumer:
                 await self._refresh_shards(reader)
                 refresh_at = loop.time() + SHARD_REFRESH_SECONDS
 
-    async def _open_stream(self) -> StreamReader:
+    async def _stream_arn(self) -> str:
         table = await self._dynamo.describe_table(TableName=self._table)
         arn = table["Table"].get("LatestStreamArn")
         if not arn:
-            raise RuntimeError(f"table {self._table} has no stream")
-        reader = StreamReader(arn=arn, checkpoints=self._checkpoints_for(arn))
-        await self._refresh_shards(reader)
-        return reader
+            raise NoStream(self._table)
+        return str(arn)
 
     async def _refresh_shards(self, reader: StreamReader) -> None:
         """Learn new shards (DynamoDB splits and rolls them over time)."""
@@ -196,7 +219,10 @@ class StreamConsumer:
         if records:
             before = replace(self.stats)
             await process_records(
-                records, ledger=self._ledger, broadcaster=self._broadcaster, stats=self.stats
+                records,
+                deliveries=self._deliveries,
+                broadcaster=self._broadcaster,
+                stats=self.stats,
             )
             await reader.checkpoints.save(shard.id, records[-1]["dynamodb"]["SequenceNumber"])
             self._observe(records[-1], before)

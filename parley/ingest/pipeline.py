@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 StreamRecord = Mapping[str, Any]
 
 
-class DeliveryLedger(Protocol):  # storage.sends.DeliveryMarks
+class Deliveries(Protocol):  # storage.sends.DeliveryMarks
     async def claim_delivery(self, room: str, message_id: str) -> bool: ...
 
     async def unclaim_delivery(self, room: str, message_id: str) -> None: ...
@@ -45,7 +45,7 @@ def message_of(record: StreamRecord) -> Message | None:
 async def process_record(
     record: StreamRecord,
     *,
-    ledger: DeliveryLedger,
+    deliveries: Deliveries,
     broadcaster: Broadcaster,
     stats: IngestStats,
 ) -> None:
@@ -61,13 +61,13 @@ async def process_record(
     if message is None:
         stats.ignored += 1
         return
-    if not await ledger.claim_delivery(message.room, message.id):
+    if not await deliveries.claim_delivery(message.room, message.id):
         stats.duplicates += 1
         return
     try:
         await broadcaster.message(message)
     except BaseException:
-        await ledger.unclaim_delivery(message.room, message.id)
+        await deliveries.unclaim_delivery(message.room, message.id)
         raise
     stats.delivered += 1
 
@@ -75,12 +75,12 @@ async def process_record(
 async def process_records(
     records: Iterable[StreamRecord],
     *,
-    ledger: DeliveryLedger,
+    deliveries: Deliveries,
     broadcaster: Broadcaster,
     stats: IngestStats,
 ) -> None:
     for record in records:
-        await process_record(record, ledger=ledger, broadcaster=broadcaster, stats=stats)
+        await process_record(record, deliveries=deliveries, broadcaster=broadcaster, stats=stats)
 
 
 def _sequence_number(record: StreamRecord) -> str:

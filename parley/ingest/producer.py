@@ -3,19 +3,24 @@ bypassing the app; the stream pipeline is what brings it to the room's clients."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import boto3
 
 from parley.config import Settings
-from parley.ids import iso_utc, new_ulid
-from parley.models import MessageJSON
+from parley.ids import iso_utc, new_ulid, ulid_datetime
+from parley.models import Message, MessageJSON
 from parley.storage.dynamo import CLIENT_CONFIG, TableNames, local_credentials
+from parley.storage.messages import to_item
 
 
 def put_message(settings: Settings, *, room: str, username: str, text: str) -> MessageJSON:
     message_id = new_ulid()
-    created_at = iso_utc(datetime.now(UTC))
+    message = Message(
+        id=message_id,
+        room=room,
+        username=username,
+        text=text,
+        created_at=iso_utc(ulid_datetime(message_id)),
+    )
     client = boto3.client(
         "dynamodb",
         region_name=settings.aws_region,
@@ -24,20 +29,6 @@ def put_message(settings: Settings, *, room: str, username: str, text: str) -> M
         **local_credentials(settings),
     )
     client.put_item(
-        TableName=TableNames.with_prefix(settings.table_prefix).messages,
-        Item={
-            "room": {"S": room},
-            "id": {"S": message_id},
-            "username": {"S": username},
-            "text": {"S": text},
-            "createdAt": {"S": created_at},
-        },
+        TableName=TableNames.with_prefix(settings.table_prefix).messages, Item=to_item(message)
     )
-    return {
-        "id": message_id,
-        "room": room,
-        "username": username,
-        "text": text,
-        "createdAt": created_at,
-        "clientId": None,
-    }
+    return message.to_json()

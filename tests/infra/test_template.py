@@ -253,11 +253,11 @@ def _function(expanded: dict[str, Any], handler: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("handler", ["parley.aws.http.handler", "parley.aws.stream.handler"])
-def test_functions_run_python_312_in_the_private_subnets(
+def test_functions_run_python_311_in_the_private_subnets(
     expanded: dict[str, Any], handler: str
 ) -> None:
     props = _function(expanded, handler)
-    assert props["Runtime"] == "python3.12"
+    assert props["Runtime"] == "python3.11"
     assert sorted(s["Ref"] for s in props["VpcConfig"]["SubnetIds"]) == [
         "PrivateSubnetA",
         "PrivateSubnetB",
@@ -630,7 +630,7 @@ def test_dockerfile_builds_the_package_and_runs_it_unprivileged() -> None:
     assert len(stages) >= 2
     assert all("${PYTHON_IMAGE}" in s for s in stages)
     args = [arg for op, arg in instructions if op == "ARG"]
-    assert "PYTHON_IMAGE=python:3.12-slim" in args
+    assert "PYTHON_IMAGE=python:3.11-slim" in args
     runs = " ".join(arg for op, arg in instructions if op == "RUN")
     assert "pip wheel" in runs
     assert "[aws]" in runs
