@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from parley.devstack.services import free_port
+from parley.devstack.services import die_with_parent, free_port
 
 
 @dataclass
@@ -56,6 +56,8 @@ def start_app(env: Mapping[str, str], log_dir: Path, *, port: int | None = None)
             stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            # A test run that is killed leaves no app behind.
+            preexec_fn=die_with_parent,
         )
     server = AppServer(f"http://127.0.0.1:{port}", port, process, full_env, log)
     wait_healthy(server)

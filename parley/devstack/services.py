@@ -27,9 +27,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _die_with_parent() -> None:
-    # Linux: the child gets SIGTERM when `parley dev` dies, even by SIGKILL, so no service is
-    # ever left running behind it.
+def die_with_parent() -> None:
+    """For `preexec_fn`: on Linux the child gets SIGTERM when its parent dies, even by SIGKILL,
+    so no service is ever left running behind `parley dev` or a test run. (The parent is the
+    spawning *thread*: spawn from a thread that lives as long as the child should.)"""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -64,7 +65,7 @@ def _spawn(name: str, argv: list[str], port: int, log: Path, timeout: float) -> 
             stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
     service = ChildService(name, process, port)
     deadline = time.monotonic() + timeout
