@@ -32,6 +32,13 @@ export function handshakeCode(error: Error): ErrorCode | null {
   return 'data' in error ? errorCodeOf(error.data) : null;
 }
 
+/** How many seconds the server asked to wait before the next handshake, if it said. */
+export function handshakeRetryAfter(error: Error): number | null {
+  if (!('data' in error) || typeof error.data !== 'object' || error.data === null) return null;
+  const retryAfter: unknown = (error.data as { retryAfter?: unknown }).retryAfter;
+  return typeof retryAfter === 'number' && retryAfter >= 0 ? retryAfter : null;
+}
+
 /** The text to show for something thrown. */
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -1,7 +1,8 @@
-import { screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { closeSocket, openSocket } from '../socket';
+import { reconnectDelayMs } from './SocketProvider';
 import { mockFetch } from '../test/fakeFetch';
 import { FakeSocket } from '../test/fakeSocket';
 import { renderApp } from '../test/renderApp';
@@ -88,5 +89,36 @@ describe('SocketProvider: a refused handshake is judged by its code', () => {
     expect(screen.getByRole('log')).toBeInTheDocument();
     expect(screen.getByTestId('location')).toHaveTextContent(/^\/$/);
     expect(closeSocket).not.toHaveBeenCalled();
+  });
+});
+
+describe('SocketProvider: a handshake refused for a passing reason is tried again', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('reconnects after the retryAfter the server gave (Redis restarting)', async () => {
+    const socket = await signedIn();
+    vi.useFakeTimers();
+    socket.refuse(refusal('service unavailable', { code: 'unavailable', retryAfter: 2 }));
+    await act(() => vi.advanceTimersByTimeAsync(1999));
+    expect(socket.connected).toBe(false);
+    await act(() => vi.advanceTimersByTimeAsync(1));
+    expect(socket.connected).toBe(true);
+    expect(closeSocket).not.toHaveBeenCalled();
+  });
+
+  it('does not retry a foreign origin', async () => {
+    const socket = await signedIn();
+    vi.useFakeTimers();
+    socket.refuse(refusal('forbidden origin', { code: 'forbidden' }));
+    await act(() => vi.advanceTimersByTimeAsync(60_000));
+    expect(socket.connected).toBe(false);
+  });
+
+  it('backs off on refusals in a row, up to 30 s', () => {
+    const unavailable = refusal('service unavailable', { code: 'unavailable', retryAfter: 2 });
+    expect([0, 1, 2, 3, 4].map((n) => reconnectDelayMs(unavailable, n))).toEqual([2000, 4000, 8000, 16000, 30000]);
+    expect(reconnectDelayMs(refusal('xhr poll error'), 0)).toBe(1000);
   });
 });

@@ -1,6 +1,6 @@
-import { createContext, useContext, useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { useAuth } from '../auth/AuthProvider';
-import { handshakeCode } from '../errors';
+import { handshakeCode, handshakeRetryAfter } from '../errors';
 import { useSocketEvent } from '../hooks/useSocketEvent';
 import { closeSocket, openSocket, type ParleySocket } from '../socket';
 
@@ -51,12 +51,38 @@ export function SocketProvider({ children, socket: injected }: { children: React
     };
   }, [username, injected, open]);
 
+  // socket.io-client gives up on a handshake the server refused (`socket.active` turns false);
+  // one refused for a passing reason (Redis restarting: `unavailable`) is tried again here.
+  const refusals = useRef(0);
+  const retryTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const reconnectLater = (refused: ParleySocket, delayMs: number) => {
+    clearTimeout(retryTimer.current);
+    retryTimer.current = setTimeout(() => refused.connect(), delayMs);
+  };
+  useEffect(() => () => clearTimeout(retryTimer.current), [socket]);
+
   useSocketEvent(socket, 'session_expired', expire);
   // The handshake is refused as `unauthorized` once the session is gone (expired while the
   // socket was reconnecting, or Redis was flushed): the same rule as an HTTP 401.
   useSocketEvent(socket, 'connect_error', (error) => {
-    if (handshakeCode(error) === 'unauthorized') expire();
+    const code = handshakeCode(error);
+    if (code === 'unauthorized') expire();
+    // A foreign origin stays foreign: nothing to retry.
+    else if (code !== 'forbidden' && socket && !socket.active) {
+      reconnectLater(socket, reconnectDelayMs(error, refusals.current++));
+    }
+  });
+  useSocketEvent(socket, 'connect', () => {
+    refusals.current = 0;
   });
 
   return <SocketContext.Provider value={username ? socket : null}>{children}</SocketContext.Provider>;
+}
+
+const MAX_RECONNECT_DELAY_MS = 30_000;
+
+/** The server's `retryAfter` (at least a second), doubled on each refusal in a row, capped. */
+export function reconnectDelayMs(error: Error, refusalsInARow: number): number {
+  const base = Math.max(handshakeRetryAfter(error) ?? 1, 1) * 1000;
+  return Math.min(base * 2 ** refusalsInARow, MAX_RECONNECT_DELAY_MS);
 }

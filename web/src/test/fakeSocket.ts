@@ -17,6 +17,8 @@ export interface Emitted {
 
 export class FakeSocket {
   connected: boolean;
+  /** False once the server refused the handshake: socket.io-client then stops reconnecting. */
+  active = true;
   readonly emitted: Emitted[] = [];
   private readonly handlers = new Map<string, Set<Handler>>();
 
@@ -83,6 +85,13 @@ export class FakeSocket {
     return entry;
   }
 
+  /** The server refuses the handshake, as socket.io-client reports it: no retry of its own. */
+  refuse(error: Error): void {
+    this.active = false;
+    this.connected = false;
+    this.fire('connect_error', error);
+  }
+
   /** The server pushes an event to this client. */
   serverEmit(event: string, payload: unknown): void {
     this.fire(event, payload);
@@ -105,6 +114,7 @@ export class FakeSocket {
   connect(): void {
     act(() => {
       this.connected = true;
+      this.active = true;
     });
     this.fire('connect');
   }
