@@ -39,7 +39,7 @@ def make_message(
 
 
 def new_name(prefix: str = "u") -> str:
-    return f"{prefix}_{secrets.token_hex(4)}"
+    return f"{prefix}-{secrets.token_hex(4)}"
 
 
 def now_iso() -> str:
