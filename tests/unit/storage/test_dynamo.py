@@ -41,7 +41,7 @@ def test_is_unavailable(exc: BaseException, unavailable: bool) -> None:
 
 
 def test_unavailable_on_failure_translates_only_outages() -> None:
-    with pytest.raises(StorageUnavailable, match="^DynamoDB: "), unavailable_on_failure():
+    with pytest.raises(StorageUnavailable, match=r"^DynamoDB: "), unavailable_on_failure():
         raise ConnectionRefusedError("refused")
     with pytest.raises(ClientError), unavailable_on_failure():
         raise client_error("ConditionalCheckFailedException")

@@ -194,7 +194,7 @@ async def test_history_skips_items_that_are_not_valid_messages(
 async def test_dynamodb_away_is_storage_unavailable(
     store: MessageStore, dynamo: DynamoClient, room: str
 ) -> None:
-    with refused(dynamo, "PutItem"), pytest.raises(StorageUnavailable, match="^DynamoDB: "):
+    with refused(dynamo, "PutItem"), pytest.raises(StorageUnavailable, match=r"^DynamoDB: "):
         await store.put(make_message(room=room))
     with refused(dynamo, "GetItem"), pytest.raises(StorageUnavailable):
         await store.exists(room, new_ulid())
