@@ -4,8 +4,9 @@ them on first use). No app process is started here: `pytest tests/unit` takes se
 
 from __future__ import annotations
 
+import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from redis.asyncio import Redis
@@ -60,3 +61,15 @@ async def redis(unit_settings: Settings) -> AsyncIterator[Redis]:
 @pytest.fixture
 def metrics() -> Metrics:
     return Metrics()
+
+
+@pytest.fixture
+def root_logger() -> Iterator[logging.Logger]:
+    """For code that configures logging (parley.logs.configure_logging): put it back after."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield root
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name in ("parley.socketio", "parley.engineio", "botocore", "aiobotocore"):
+        logging.getLogger(name).setLevel(logging.NOTSET)

@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
-
-import pytest
 
 from parley.logs import JsonFormatter, configure_logging, request_id
 
@@ -44,17 +41,6 @@ def test_an_exception_is_kept_in_the_line() -> None:
         failed.exc_info = sys.exc_info()
     entry = json.loads(JsonFormatter().format(failed))
     assert "ValueError: boom" in entry["exception"]
-
-
-@pytest.fixture
-def root_logger() -> Iterator[logging.Logger]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield root
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for name in ("parley.socketio", "parley.engineio", "botocore", "aiobotocore"):
-        logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 def test_configure_logging_writes_json_to_stderr(root_logger: logging.Logger) -> None:
