@@ -42,8 +42,7 @@ def test_a_private_redis_starts_and_stops(tmp_path: Path) -> None:
 
 def test_a_service_that_cannot_start_says_why(tmp_path: Path) -> None:
     with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
+        taken.bind(("127.0.0.1", 0))  # bound, not listening: redis-server cannot have it
         port = taken.getsockname()[1]
         with pytest.raises(ServiceError, match="redis-server exited at start-up") as failed:
             start_redis(tmp_path / "redis", port=port)
