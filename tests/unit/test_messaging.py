@@ -61,7 +61,7 @@ async def test_a_later_send_waits_for_the_turn_of_the_earlier_one() -> None:
     record = recorder(order)
     _, first_turn = sequencer.draw("general")
     _, second_turn = sequencer.draw("general")
-    second = asyncio.create_task(second_turn(record("second")))
+    second = asyncio.ensure_future(second_turn(record("second")))
     await settle()
     assert order == []
     assert not second.done()
@@ -76,7 +76,7 @@ async def test_a_failed_send_passes_its_turn_on() -> None:
     record = recorder(order)
     _, failed_turn = sequencer.draw("general")
     _, next_turn = sequencer.draw("general")
-    waiting = asyncio.create_task(next_turn(record("next")))
+    waiting = asyncio.ensure_future(next_turn(record("next")))
     await failed_turn(nothing)
     await waiting
     assert order == ["next"]
@@ -87,7 +87,7 @@ async def test_a_broadcast_that_raises_still_passes_the_turn_on() -> None:
     order: list[str] = []
     _, broken_turn = sequencer.draw("general")
     _, next_turn = sequencer.draw("general")
-    waiting = asyncio.create_task(next_turn(recorder(order)("next")))
+    waiting = asyncio.ensure_future(next_turn(recorder(order)("next")))
 
     async def broken() -> None:
         raise RuntimeError("socket layer down")
@@ -105,8 +105,8 @@ async def test_a_send_cancelled_in_line_passes_its_turn_on() -> None:
     _, first_turn = sequencer.draw("general")
     _, cancelled_turn = sequencer.draw("general")
     _, third_turn = sequencer.draw("general")
-    cancelled = asyncio.create_task(cancelled_turn(record("cancelled")))
-    third = asyncio.create_task(third_turn(record("third")))
+    cancelled = asyncio.ensure_future(cancelled_turn(record("cancelled")))
+    third = asyncio.ensure_future(third_turn(record("third")))
     await settle()
     cancelled.cancel()
     await first_turn(record("first"))

@@ -9,6 +9,8 @@ from parley.aws.http import make_handler
 from parley.config import Settings
 from parley.storage.dynamo import TableNames
 
+NO_CONTEXT: Any = None  # the LambdaContext, unused by the app
+
 
 def event(method: str, path: str) -> dict[str, Any]:
     return {
@@ -28,8 +30,8 @@ def event(method: str, path: str) -> dict[str, Any]:
 
 def test_an_api_gateway_event_reaches_the_app(unit_settings: Settings, tables: TableNames) -> None:
     handler = make_handler(unit_settings)
-    response = handler(event("GET", "/readyz"), None)
+    response = handler(event("GET", "/readyz"), NO_CONTEXT)
     assert response["statusCode"] == 200
     assert json.loads(response["body"]) == {"status": "ready"}
-    unauthorized = handler(event("GET", "/api/rooms"), None)
+    unauthorized = handler(event("GET", "/api/rooms"), NO_CONTEXT)
     assert unauthorized["statusCode"] == 401

@@ -35,7 +35,7 @@ async def channel(unit_settings: Settings, redis: Redis) -> AsyncIterator[PubSub
         socketio_channel(unit_settings.require_redis_url(), unit_settings.table_prefix)
     )
     yield pubsub
-    await pubsub.aclose()
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 async def published(pubsub: PubSub, seconds: float = 0.5) -> list[dict[str, Any]]:

@@ -97,8 +97,8 @@ async def test_an_outside_write_is_delivered_and_counted(
     assert [m for m in broadcaster.messages if m.room == room] == [written]
     assert consumer.stats.delivered >= 1
     sample = metrics.registry.get_sample_value
-    assert sample("parley_stream_records_total", {"outcome": "delivered"}) >= 1
-    assert sample("parley_messages_broadcast_total", {"source": "stream"}) >= 1
+    assert (sample("parley_stream_records_total", {"outcome": "delivered"}) or 0) >= 1
+    assert (sample("parley_messages_broadcast_total", {"source": "stream"}) or 0) >= 1
 
 
 async def test_a_restarted_consumer_resumes_from_its_checkpoint(

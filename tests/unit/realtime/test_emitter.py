@@ -27,7 +27,7 @@ async def channel(unit_settings: Settings, redis: Redis) -> AsyncIterator[PubSub
     pubsub = redis.pubsub()
     await pubsub.subscribe(name)
     yield pubsub
-    await pubsub.aclose()
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture
