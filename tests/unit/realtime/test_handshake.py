@@ -30,3 +30,6 @@ def test_no_or_broken_cookie_header_gives_none() -> None:
     assert cookie_value({}, "parley_session") is None
     assert cookie_value({"HTTP_COOKIE": ""}, "parley_session") is None
     assert cookie_value({"HTTP_COOKIE": 'parley_session="unterminated'}, "parley_session") is None
+    # A key the cookie grammar refuses makes http.cookies refuse the whole header.
+    broken = {"HTTP_COOKIE": "bad(key)=1; parley_session=abc"}
+    assert cookie_value(broken, "parley_session") is None
