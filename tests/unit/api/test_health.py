@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from tests.unit.api.conftest import client
 
@@ -14,7 +14,7 @@ async def test_healthz_and_readyz(http: httpx.AsyncClient) -> None:
     assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
 
 
-async def test_readyz_names_what_does_not_answer(api_without_redis: FastAPI) -> None:
+async def test_readyz_names_what_does_not_answer(api_without_redis: ASGIApp) -> None:
     async with client(api_without_redis) as http:
         response = await http.get("/readyz")
     assert (response.status_code, response.json()) == (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from parley.api.session_gate import PUBLIC_API_PATHS, is_protected
 from tests.unit.api.conftest import client
@@ -51,7 +51,7 @@ async def test_public_routes_pass_without_a_session(http: httpx.AsyncClient) -> 
     assert (await http.get("/api/openapi.json")).status_code == 200
 
 
-async def test_redis_away_is_503(api_without_redis: FastAPI) -> None:
+async def test_redis_away_is_503(api_without_redis: ASGIApp) -> None:
     async with client(api_without_redis) as http:
         http.cookies.set("parley_session", "some-key")
         response = await http.get("/api/rooms")
