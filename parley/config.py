@@ -90,8 +90,8 @@ class Settings(BaseSettings):
 
 def _variable_name(loc: tuple[int | str, ...]) -> str:
     field = str(loc[0]) if loc else "?"
-    if field == "aws_region":
-        return "AWS_REGION"
+    if field.startswith("AWS_"):  # a validation alias is reported by its own name
+        return field
     return f"PARLEY_{field.upper()}"
 
 
