@@ -9,7 +9,7 @@ WEB_STAMP := web/node_modules/.installed
 WEB_BUILD := web/dist/index.html
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
 
-.PHONY: run test test-python test-web lint format setup clean soak bench bench-quick screenshots
+.PHONY: run test test-python test-unit test-web coverage lint format setup clean soak bench bench-quick screenshots
 
 run: setup
 	$(BIN)/parley dev
@@ -47,6 +47,19 @@ audit: $(PY_STAMP) $(WEB_STAMP)
 test-python: $(PY_STAMP) $(WEB_BUILD)
 	$(BIN)/pytest
 
+# The in-process layer alone (tests/unit): seconds, against one redis-server and moto.
+test-unit: $(PY_STAMP)
+	$(BIN)/pytest tests/unit -q
+
+# The whole Python suite under coverage.py, the `parley serve` processes of the end-to-end
+# suites included ([tool.coverage.run] patch); ends with the TOTAL line for parley/.
+# `make coverage TESTS=tests/unit` measures one layer.
+coverage: $(PY_STAMP) $(WEB_BUILD)
+	scripts/ensure-chromium
+	rm -f .coverage .coverage.*
+	$(BIN)/coverage run -m pytest -p no:cacheprovider $(TESTS); status=$$?; \
+		$(BIN)/coverage combine --quiet && $(BIN)/coverage report; exit $$status
+
 test-web: $(WEB_STAMP)
 	cd web && npm test
 
@@ -82,4 +95,4 @@ bench-quick: $(PY_STAMP)
 	$(BIN)/python -m bench --quick
 
 clean:
-	rm -rf $(VENV) web/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) web/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

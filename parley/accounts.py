@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from parley.passwords import PasswordHasher
+from parley.passwords import PasswordHasher, PasswordPolicy
+from parley.security_log import security_event
 from parley.storage.sessions import Session, SessionStore
-from parley.storage.throttle import LoginThrottle
+from parley.storage.throttle import LoginThrottle, RegistrationThrottle
 from parley.storage.users import UserStore
 
 
@@ -14,10 +16,18 @@ class InvalidCredentials(Exception):
     """Unknown user or wrong password: deliberately one error for both."""
 
 
-class LoginLocked(Exception):
+class TooManyAttempts(Exception):
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"locked for {retry_after} s")
+        super().__init__(f"wait {retry_after} s")
         self.retry_after = retry_after
+
+
+# The name it had when an account could be locked; a throttled attempt is not a lock any more.
+LoginLocked = TooManyAttempts
+
+
+class WeakPassword(Exception):
+    """The password is one of the most common ones; the message says so to the person."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,23 +35,58 @@ class Accounts:
     users: UserStore
     sessions: SessionStore
     throttle: LoginThrottle
+    registrations: RegistrationThrottle
     hasher: PasswordHasher
+    policy: PasswordPolicy
 
-    async def register(self, *, username: str, password: str) -> str:
-        """Create the account; raises UsernameTaken. Returns the name as registered."""
+    async def register(self, *, username: str, password: str, address: str) -> str:
+        """Create the account; raises TooManyAttempts, WeakPassword or UsernameTaken. Returns
+        the name as registered."""
+        problem = self.policy.problem(password)
+        if problem is not None:
+            raise WeakPassword(problem)
+        retry_after = await self.registrations.reserve(address)
+        if retry_after is not None:
+            security_event("register_throttled", address=address, retry_after=retry_after)
+            raise TooManyAttempts(retry_after)
         password_hash = await self.hasher.hash(password)
         user = await self.users.create(username=username, password_hash=password_hash)
+        security_event("registered", username=user.username, address=address)
         return user.username
 
-    async def login(self, *, username: str, password: str, address: str) -> Session:
-        retry_after = await self.throttle.retry_after(account=username, address=address)
+    async def authenticate(self, *, username: str, password: str, address: str) -> str:
+        """The name as registered when the password is right; raises TooManyAttempts or
+        InvalidCredentials. Every check of a password goes through here, so each is throttled."""
+        retry_after = await self.throttle.reserve(account=username, address=address)
         if retry_after is not None:
-            raise LoginLocked(retry_after)
+            security_event(
+                "login_throttled", username=username, address=address, retry_after=retry_after
+            )
+            raise TooManyAttempts(retry_after)
         user = await self.users.get(username)
         if user is None:
             await self.hasher.verify_decoy(password)
         if user is None or not await self.hasher.verify(password, user.password_hash):
-            await self.throttle.record_failure(account=username, address=address)
+            await self._failed(username=username, address=address)
             raise InvalidCredentials
-        await self.throttle.forget_account(username)
-        return await self.sessions.create(user.username)
+        await self.throttle.succeeded(account=username, address=address)
+        return user.username
+
+    async def login(self, *, username: str, password: str, address: str) -> Session:
+        registered = await self.authenticate(username=username, password=password, address=address)
+        session = await self.sessions.create(registered)
+        security_event("logged_in", username=registered, session=session.ref, address=address)
+        return session
+
+    async def _failed(self, *, username: str, address: str) -> None:
+        count = await self.throttle.failed(account=username, address=address)
+        security_event("login_failed", username=username, address=address)
+        if count.alert:
+            # Many addresses guessing one account: the limits only slow this down, so a person
+            # should look (and may block the addresses upstream).
+            security_event(
+                "login_failures_from_many_addresses",
+                level=logging.WARNING,
+                username=username,
+                failures=count.failures,
+            )

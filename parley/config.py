@@ -32,10 +32,16 @@ class Settings(BaseSettings):
     message_burst: Annotated[int, Field(ge=1, le=100_000)] = 30
     bcrypt_rounds: Annotated[int, Field(ge=4, le=31)] = 12
     cookie_secure: bool = True
-    # Login throttling (OWASP Authentication Cheat Sheet, "Login Throttling").
-    login_max_failures_per_account: Annotated[int, Field(ge=1)] = 5
+    # Login throttling (OWASP Authentication Cheat Sheet, "Login Throttling"), never a lock of
+    # the account: parley/storage/throttle.py.
+    login_free_failures: Annotated[int, Field(ge=1, le=1000)] = 5
+    login_delay_seconds: Annotated[int, Field(ge=1, le=3600)] = 1
     login_max_failures_per_address: Annotated[int, Field(ge=1)] = 30
-    login_lockout_seconds: Annotated[int, Field(ge=1)] = 900
+    login_lockout_seconds: Annotated[int, Field(ge=1, le=7 * 24 * 3600)] = 900
+    login_alert_addresses_per_account: Annotated[int, Field(ge=1, le=10_000)] = 10
+    # Each registration costs a bcrypt hash and a user item.
+    register_max_per_address: Annotated[int, Field(ge=1)] = 20
+    register_window_seconds: Annotated[int, Field(ge=1, le=7 * 24 * 3600)] = 3600
     web_dist: str | None = None
     # Behind a proxy that sets it (CloudFront: CloudFront-Viewer-Address), the header that
     # carries the client's address, for per-address login throttling.
@@ -90,8 +96,8 @@ class Settings(BaseSettings):
 
 def _variable_name(loc: tuple[int | str, ...]) -> str:
     field = str(loc[0]) if loc else "?"
-    if field == "aws_region":
-        return "AWS_REGION"
+    if field.startswith("AWS_"):  # a validation alias is reported by its own name
+        return field
     return f"PARLEY_{field.upper()}"
 
 

@@ -17,7 +17,7 @@ from parley.ingest.consumer import StreamConsumer
 from parley.ingest.runner import running_in_background
 from parley.messaging import Broadcaster, Messenger
 from parley.metrics import Metrics
-from parley.passwords import PasswordHasher
+from parley.passwords import PasswordHasher, PasswordPolicy
 from parley.realtime.emitter import RedisEmitter
 from parley.realtime.namespace import ChatNamespace
 from parley.realtime.server import SocketServer
@@ -29,7 +29,7 @@ from parley.storage.rooms import RoomStore
 from parley.storage.sends import DeliveryMarks, SendLedger
 from parley.storage.sessions import SessionStore
 from parley.storage.stream_state import StreamCheckpoints, StreamLease
-from parley.storage.throttle import LoginThrottle
+from parley.storage.throttle import LoginLimits, LoginThrottle, RegistrationThrottle
 from parley.storage.users import UserStore
 
 # A burst (500 sockets leaving at once) waits for a connection instead of failing with "Too
@@ -120,9 +120,18 @@ class Container:
             sessions = SessionStore(redis, ttl_seconds=settings.session_ttl)
             throttle = LoginThrottle(
                 redis,
-                per_account=settings.login_max_failures_per_account,
-                per_address=settings.login_max_failures_per_address,
-                window_seconds=settings.login_lockout_seconds,
+                LoginLimits(
+                    free_failures=settings.login_free_failures,
+                    first_delay_seconds=settings.login_delay_seconds,
+                    per_address=settings.login_max_failures_per_address,
+                    window_seconds=settings.login_lockout_seconds,
+                    alert_addresses=settings.login_alert_addresses_per_account,
+                ),
+            )
+            registrations = RegistrationThrottle(
+                redis,
+                per_address=settings.register_max_per_address,
+                window_seconds=settings.register_window_seconds,
             )
             yield Services(
                 settings=settings,
@@ -132,7 +141,9 @@ class Container:
                     users=UserStore(dynamo, tables.users),
                     sessions=sessions,
                     throttle=throttle,
+                    registrations=registrations,
                     hasher=PasswordHasher(settings.bcrypt_rounds),
+                    policy=PasswordPolicy.shipped(),
                 ),
                 sessions=sessions,
                 rooms=RoomStore(dynamo, tables.rooms),

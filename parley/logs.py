@@ -11,6 +11,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Literal
 
+from parley.security_log import FIELDS
+
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 LogFormat = Literal["auto", "json", "text"]
@@ -29,6 +31,9 @@ class JsonFormatter(logging.Formatter):
         current = request_id.get()
         if current is not None:
             entry["request_id"] = current
+        fields = getattr(record, FIELDS, None)
+        if isinstance(fields, dict):  # parley.security_log: never overrides the keys above
+            entry |= {key: value for key, value in fields.items() if key not in entry}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

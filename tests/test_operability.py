@@ -10,10 +10,11 @@ import signal
 import httpx
 import pytest
 
+from parley.storage.sessions import session_ref
 from tests.conftest import Connect, Signup, StartApp
 from tests.realtime.client import ChatClient
 from tests.servers import AppServer
-from tests.utils import PASSWORD, register_and_login
+from tests.utils import PASSWORD, login, register_and_login
 
 
 def metric(text: str, name: str) -> float:
@@ -44,8 +45,17 @@ async def test_metrics_count_sockets_and_messages(
 
 
 async def test_logs_are_json_with_request_ids_and_no_secrets(app: AppServer, username: str) -> None:
+    wrong_password = f"not-{secrets.token_hex(8)}"
     async with httpx.AsyncClient(base_url=app.url) as http:
         cookie = await register_and_login(http, username)
+        failed = await http.post(
+            "/api/auth/login", json={"username": username, "password": wrong_password}
+        )
+        assert failed.status_code == 401
+        await login(http, username)
+        cookie_logged_out = http.cookies["parley_session"]
+        assert (await http.post("/api/auth/logout")).status_code == 204
+        cookie_kept = await login(http, username)
         response = await http.get("/api/auth/me", headers={"X-Request-ID": "trace-me-42"})
         assert response.headers["x-request-id"] == "trace-me-42"
         generated = (await http.get("/healthz")).headers["x-request-id"]
@@ -57,8 +67,15 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(app: AppServer, use
     lines = [line for line in output.splitlines() if line.strip()]
     entries = [json.loads(line) for line in lines]  # every line is one JSON object
     assert any(e.get("request_id") == "trace-me-42" for e in entries)
-    assert PASSWORD not in output
-    assert cookie not in output
+    # Security events, as structured lines (docs/reference.md, "Login throttling").
+    ended = session_ref(cookie_logged_out)
+    events = [
+        e["event"] for e in entries if username == e.get("username") or ended == e.get("session")
+    ]
+    for event in ("registered", "logged_in", "login_failed", "logged_out"):
+        assert event in events, event
+    for secret in (PASSWORD, wrong_password, cookie, cookie_logged_out, cookie_kept):
+        assert secret not in output
 
 
 async def test_sigterm_drains_sends_and_loses_nothing_acked(

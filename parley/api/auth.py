@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from parley.accounts import InvalidCredentials, LoginLocked
+from parley.accounts import InvalidCredentials, TooManyAttempts, WeakPassword
 from parley.api.deps import (
     ClientAddress,
     CurrentSession,
@@ -14,17 +14,31 @@ from parley.api.deps import (
 )
 from parley.api.schemas import WITH_BODY, Credentials, UserPublic, error_responses
 from parley.errors import ErrorCode, Refused
+from parley.security_log import security_event
+from parley.storage.sessions import session_ref
 from parley.storage.users import UsernameTaken
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
 @router.post(
-    "/register", status_code=status.HTTP_201_CREATED, responses=error_responses(409, *WITH_BODY)
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(409, 429, *WITH_BODY),
 )
-async def register(body: Credentials, services: ServicesDep) -> UserPublic:
+async def register(body: Credentials, services: ServicesDep, address: ClientAddress) -> UserPublic:
     try:
-        username = await services.accounts.register(username=body.username, password=body.password)
+        username = await services.accounts.register(
+            username=body.username, password=body.password, address=address
+        )
+    except WeakPassword as weak:
+        raise Refused(ErrorCode.INVALID, str(weak)) from None
+    except TooManyAttempts as throttled:
+        raise Refused(
+            ErrorCode.RATE_LIMITED,
+            "Too many registrations from your address, try again later",
+            retry_after=throttled.retry_after,
+        ) from None
     except UsernameTaken:
         raise Refused(ErrorCode.CONFLICT, "Username is already taken") from None
     return UserPublic(username=username)
@@ -43,11 +57,11 @@ async def login(
         session = await services.accounts.login(
             username=body.username, password=body.password, address=address
         )
-    except LoginLocked as locked:
+    except TooManyAttempts as throttled:
         raise Refused(
             ErrorCode.RATE_LIMITED,
             "Too many failed logins, try again later",
-            retry_after=locked.retry_after,
+            retry_after=throttled.retry_after,
         ) from None
     except InvalidCredentials:
         raise Refused(ErrorCode.UNAUTHORIZED, "Invalid username or password") from None
@@ -67,11 +81,14 @@ async def login(
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403))
-async def logout(request: Request, services: ServicesDep, end_session: EndSessionDep) -> Response:
+async def logout(
+    request: Request, services: ServicesDep, end_session: EndSessionDep, address: ClientAddress
+) -> Response:
     key = session_key(request, services)
     if key:
         await services.sessions.delete(key)
         await end_session(key)
+        security_event("logged_out", session=session_ref(key), address=address)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     settings = services.settings
     response.delete_cookie(

@@ -48,7 +48,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 @pytest.fixture(scope="session")
 async def fuzz_env(base_env: dict[str, str]) -> AsyncIterator[dict[str, str]]:
     # The fuzzer fails hundreds of logins from 127.0.0.1; the per-address lockout would then
-    # refuse every later login of the suite. The per-account one stays as it is.
+    # refuse every later login of the suite. The per-account-and-address waits stay as they are.
     async with separate_tables(
         base_env, "fuzz", PARLEY_LOGIN_MAX_FAILURES_PER_ADDRESS="1000000"
     ) as env:

@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import defaultdict
-from typing import Any
+from typing import Any, Protocol
 
 import socketio
 
-from tests.servers import AppServer
+
+class Server(Protocol):
+    """An app process (tests.servers.AppServer) or an app served in the test's own process."""
+
+    @property
+    def url(self) -> str: ...
 
 
 class ChatClient:
-    def __init__(self, server: AppServer, cookie: str | None) -> None:
+    def __init__(self, server: Server, cookie: str | None) -> None:
         self.server = server
         self.cookie = cookie
         self.sio = socketio.AsyncClient(reconnection=False)

@@ -21,6 +21,24 @@ describe('Register', () => {
     expect(screen.getByRole('link', { name: 'Log in' })).toHaveAttribute('href', '/login');
   });
 
+  it('says the password policy, common passwords included', async () => {
+    mockFetch(anonymous);
+    await openRegister();
+    expect(screen.getByLabelText('Password')).toHaveAccessibleDescription(
+      '8–128 characters, not a common password such as “password1”',
+    );
+  });
+
+  it('shows the server’s refusal of a common password', async () => {
+    const refusal = { error: 'This password is one of the most common ones: choose another', code: 'invalid' };
+    mockFetch({ ...anonymous, 'POST /api/auth/register': { status: 422, body: refusal } });
+    const { user, button } = await openRegister();
+    await user.type(screen.getByLabelText('Username'), 'alice');
+    await user.type(screen.getByLabelText('Password'), 'password1');
+    await user.click(button);
+    expect(await screen.findByRole('alert')).toHaveTextContent(refusal.error);
+  });
+
   it.each([
     ['ab', 'Username must be 3–32 characters: letters, digits, _ . or -'],
     ['a'.repeat(33), 'Username must be 3–32 characters: letters, digits, _ . or -'],

@@ -6,7 +6,8 @@ import { AuthForm } from './AuthForm';
 
 const HINTS = {
   username: '3–32 characters: letters, digits, _ . or -',
-  password: `${PASSWORD_MIN}–${PASSWORD_MAX} characters`,
+  // The server also refuses the most common passwords (docs/reference.md, register).
+  password: `${PASSWORD_MIN}–${PASSWORD_MAX} characters, not a common password such as “password1”`,
 };
 
 export function Register() {

@@ -1,0 +1,119 @@
+"""The in-app stream consumer, in this process: it takes the lease, follows the messages
+table's stream from "now" on the first start and from its checkpoints after that, and hands
+each new message to the broadcaster."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+from redis.asyncio import Redis
+
+from parley.config import Settings
+from parley.ingest.consumer import StreamConsumer
+from parley.ingest.producer import put_message
+from parley.metrics import Metrics
+from parley.models import Message
+from parley.storage.dynamo import DynamoClient, TableNames, open_client
+from parley.storage.sends import DeliveryMarks
+from parley.storage.stream_state import StreamCheckpoints, StreamLease
+from tests.unit.support import RecordingBroadcaster, new_name
+
+
+@pytest.fixture
+async def streams(unit_settings: Settings) -> AsyncIterator[DynamoClient]:
+    async with open_client(unit_settings, "dynamodbstreams") as client:
+        yield client
+
+
+@asynccontextmanager
+async def running(consumer: StreamConsumer, redis: Redis) -> AsyncIterator[StreamConsumer]:
+    task = asyncio.create_task(consumer.run())
+    try:
+        await until(lambda: _started(redis))
+        yield consumer
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _started(redis: Redis) -> bool:
+    async for key in redis.scan_iter("ingest:checkpoint:*"):
+        if await redis.hexists(key, "*started*"):
+            return True
+    return False
+
+
+async def until(condition: Callable[[], object], seconds: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        result = condition()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def make_consumer(
+    dynamo: DynamoClient, streams: DynamoClient, tables: TableNames, redis: Redis
+) -> Callable[[RecordingBroadcaster, Metrics], StreamConsumer]:
+    def make(broadcaster: RecordingBroadcaster, metrics: Metrics) -> StreamConsumer:
+        return StreamConsumer(
+            dynamo=dynamo,
+            streams=streams,
+            table=tables.messages,
+            lease=StreamLease(redis, table=tables.messages, holder=secrets.token_hex(4)),
+            checkpoints_for=lambda arn: StreamCheckpoints(redis, stream_arn=arn),
+            ledger=DeliveryMarks(redis),
+            broadcaster=broadcaster,
+            metrics=metrics,
+        )
+
+    return make
+
+
+async def write(settings: Settings, room: str, text: str) -> Message:
+    data = await asyncio.to_thread(put_message, settings, room=room, username="outsider", text=text)
+    return Message.from_json(data)
+
+
+async def test_an_outside_write_is_delivered_and_counted(
+    make_consumer: Callable[[RecordingBroadcaster, Metrics], StreamConsumer],
+    unit_settings: Settings,
+    redis: Redis,
+    metrics: Metrics,
+) -> None:
+    broadcaster = RecordingBroadcaster()
+    room = new_name("room")
+    async with running(make_consumer(broadcaster, metrics), redis) as consumer:
+        written = await write(unit_settings, room, "from outside")
+        await until(lambda: written in broadcaster.messages)
+    assert [m for m in broadcaster.messages if m.room == room] == [written]
+    assert consumer.stats.delivered >= 1
+    sample = metrics.registry.get_sample_value
+    assert (sample("parley_stream_records_total", {"outcome": "delivered"}) or 0) >= 1
+    assert (sample("parley_messages_broadcast_total", {"source": "stream"}) or 0) >= 1
+
+
+async def test_a_restarted_consumer_resumes_from_its_checkpoint(
+    make_consumer: Callable[[RecordingBroadcaster, Metrics], StreamConsumer],
+    unit_settings: Settings,
+    redis: Redis,
+) -> None:
+    room = new_name("room")
+    first = RecordingBroadcaster()
+    async with running(make_consumer(first, Metrics()), redis):
+        before = await write(unit_settings, room, "before the restart")
+        await until(lambda: before in first.messages)
+    while_down = [await write(unit_settings, room, f"while down {n}") for n in range(2)]
+    second = RecordingBroadcaster()
+    async with running(make_consumer(second, Metrics()), redis):
+        await until(lambda: all(m in second.messages for m in while_down))
+        await asyncio.sleep(0.3)
+    assert [m for m in second.messages if m.room == room] == while_down

@@ -1,0 +1,122 @@
+"""Stream records in, each new valid message broadcast once: what the app sent itself, or
+what was delivered before, is not delivered again; a failed broadcast is retried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from parley.ingest.pipeline import IngestStats, message_of, process_record, process_records
+from parley.models import Message
+from parley.storage.messages import InvalidItem, to_item
+from parley.storage.sends import DeliveryMarks, SendLedger
+from tests.unit.support import RecordingBroadcaster, make_message
+
+
+def record(message: Message | None, event: str = "INSERT", **image: Any) -> dict[str, Any]:
+    new_image = {**to_item(message), **image} if message is not None else None
+    dynamodb: dict[str, Any] = {"SequenceNumber": "100"}
+    if new_image is not None:
+        dynamodb["NewImage"] = new_image
+    return {"eventName": event, "dynamodb": dynamodb}
+
+
+@pytest.fixture
+def marks(redis: Redis) -> DeliveryMarks:
+    return DeliveryMarks(redis)
+
+
+@pytest.fixture
+def broadcaster() -> RecordingBroadcaster:
+    return RecordingBroadcaster()
+
+
+async def process(
+    raw: dict[str, Any], marks: DeliveryMarks, broadcaster: RecordingBroadcaster
+) -> IngestStats:
+    stats = IngestStats()
+    await process_record(raw, ledger=marks, broadcaster=broadcaster, stats=stats)
+    return stats
+
+
+def test_message_of_reads_inserts_only() -> None:
+    message = make_message()
+    assert message_of(record(message)) == message
+    assert message_of(record(message, event="MODIFY")) is None
+    assert message_of(record(message, event="REMOVE")) is None
+    with pytest.raises(InvalidItem, match="no new image"):
+        message_of(record(None))
+
+
+async def test_a_new_message_is_delivered_once(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster
+) -> None:
+    message = make_message()
+    first = await process(record(message), marks, broadcaster)
+    again = await process(record(message), marks, broadcaster)
+    assert broadcaster.messages == [message]
+    assert (first.records, first.delivered) == (1, 1)
+    assert (again.records, again.duplicates, again.delivered) == (1, 1, 0)
+
+
+async def test_a_message_sent_through_the_app_is_not_delivered_again(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster, redis: Redis
+) -> None:
+    message = make_message(client_id="c1")
+    ledger = SendLedger(redis, rate_per_second=1000, burst=1000)
+    assert (await ledger.admit(message)).outcome == "admitted"
+    stats = await process(record(message), marks, broadcaster)
+    assert stats.duplicates == 1
+    assert broadcaster.messages == []
+
+
+async def test_an_invalid_item_is_skipped_and_counted(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster, caplog: pytest.LogCaptureFixture
+) -> None:
+    stats = await process(record(make_message(), text={"S": "   "}), marks, broadcaster)
+    no_image = await process(record(None), marks, broadcaster)
+    assert (stats.invalid, no_image.invalid) == (1, 1)
+    assert broadcaster.messages == []
+    assert "stream record 100 skipped: text must be" in caplog.text
+
+
+async def test_other_events_are_ignored(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster
+) -> None:
+    stats = await process(record(make_message(), event="MODIFY"), marks, broadcaster)
+    assert (stats.ignored, stats.delivered) == (1, 0)
+
+
+async def test_an_outside_item_is_normalized_before_delivery(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster
+) -> None:
+    message = make_message()
+    await process(record(message, username={"S": " ada "}, text={"S": " hi "}), marks, broadcaster)
+    assert [(m.username, m.text) for m in broadcaster.messages] == [("ada", "hi")]
+
+
+async def test_a_failed_broadcast_raises_and_the_record_can_be_retried(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster
+) -> None:
+    message = make_message()
+    broadcaster.fail_with = RedisConnectionError("redis away")
+    with pytest.raises(RedisConnectionError):
+        await process(record(message), marks, broadcaster)
+    broadcaster.fail_with = None
+    stats = await process(record(message), marks, broadcaster)
+    assert stats.delivered == 1
+    assert broadcaster.messages == [message]
+
+
+async def test_records_are_processed_in_order_into_one_tally(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster
+) -> None:
+    messages = [make_message(text=f"m{n}") for n in range(3)]
+    stats = IngestStats()
+    records = [record(m) for m in messages] + [record(messages[0], event="REMOVE")]
+    await process_records(records, ledger=marks, broadcaster=broadcaster, stats=stats)
+    assert broadcaster.messages == messages
+    assert stats == IngestStats(records=4, ignored=1, delivered=3)

@@ -1,0 +1,76 @@
+"""Broadcasting from a process without sockets (the stream Lambda): events published on the
+deployment's Socket.IO channel, where every app instance hears them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from parley.config import Settings
+from parley.devstack.services import free_port
+from parley.realtime.channels import session_channel, socketio_channel
+from parley.realtime.emitter import RedisEmitter
+from parley.storage.sessions import session_ref
+from tests.unit.support import make_message
+
+
+@pytest.fixture
+async def channel(unit_settings: Settings, redis: Redis) -> AsyncIterator[PubSub]:
+    name = socketio_channel(unit_settings.require_redis_url(), unit_settings.table_prefix)
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(name)
+    yield pubsub
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+@pytest.fixture
+async def emitter(unit_settings: Settings) -> AsyncIterator[RedisEmitter]:
+    emitter = RedisEmitter(
+        unit_settings.require_redis_url(), table_prefix=unit_settings.table_prefix
+    )
+    yield emitter
+    await emitter.close()
+
+
+async def published(pubsub: PubSub) -> dict[str, Any]:
+    async with asyncio.timeout(5):
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+            if message is not None:
+                data: dict[str, Any] = json.loads(message["data"])
+                return data
+
+
+async def test_a_message_is_published_to_its_room(emitter: RedisEmitter, channel: PubSub) -> None:
+    message = make_message(room="general")
+    await emitter.message(message)
+    event = await published(channel)
+    assert (event["event"], event["room"], event["namespace"]) == ("message", "room:general", "/")
+    assert event["data"] == [message.to_json()]
+
+
+async def test_a_session_end_is_published_to_its_sockets(
+    emitter: RedisEmitter, channel: PubSub
+) -> None:
+    await emitter.end_session("the-session-key")
+    event = await published(channel)
+    assert (event["event"], event["room"]) == (
+        "session_expired",
+        session_channel(session_ref("the-session-key")),
+    )
+
+
+async def test_a_failed_publish_raises_so_the_record_is_retried() -> None:
+    gone = RedisEmitter(f"redis://127.0.0.1:{free_port()}/0", table_prefix="p-")
+    try:
+        with pytest.raises(RedisConnectionError):
+            await gone.message(make_message())
+    finally:
+        await gone.close()

@@ -1,0 +1,35 @@
+"""Who may open a socket: an allowed Origin (or none) and the session cookie."""
+
+from __future__ import annotations
+
+from parley.realtime.handshake import cookie_value, origin_allowed
+
+ALLOWED = frozenset({"https://chat.example"})
+
+
+def test_an_allowed_origin_passes_with_or_without_a_trailing_slash() -> None:
+    assert origin_allowed({"HTTP_ORIGIN": "https://chat.example"}, ALLOWED)
+    assert origin_allowed({"HTTP_ORIGIN": "https://chat.example/"}, ALLOWED)
+
+
+def test_a_foreign_origin_is_refused() -> None:
+    assert not origin_allowed({"HTTP_ORIGIN": "https://evil.example"}, ALLOWED)
+
+
+def test_no_origin_is_a_non_browser_client() -> None:
+    assert origin_allowed({}, ALLOWED)
+
+
+def test_the_named_cookie_is_found_among_others() -> None:
+    environ = {"HTTP_COOKIE": "theme=dark; parley_session=abc-123; other=1"}
+    assert cookie_value(environ, "parley_session") == "abc-123"
+    assert cookie_value(environ, "missing") is None
+
+
+def test_no_or_broken_cookie_header_gives_none() -> None:
+    assert cookie_value({}, "parley_session") is None
+    assert cookie_value({"HTTP_COOKIE": ""}, "parley_session") is None
+    assert cookie_value({"HTTP_COOKIE": 'parley_session="unterminated'}, "parley_session") is None
+    # A key the cookie grammar refuses makes http.cookies refuse the whole header.
+    broken = {"HTTP_COOKIE": "bad(key)=1; parley_session=abc"}
+    assert cookie_value(broken, "parley_session") is None

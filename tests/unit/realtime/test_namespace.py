@@ -1,0 +1,156 @@
+"""The chat events (parley/realtime/namespace.py) against the app served in this process: each
+handler checks the session, validates the payload and answers with an ack."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+import socketio
+from redis.asyncio import Redis
+
+from tests.realtime.client import ChatClient
+from tests.unit.realtime.conftest import InProcessServer, Person, Tab, sign_up
+
+
+async def test_a_socket_needs_a_live_session(chat_server: InProcessServer, redis: Redis) -> None:
+    for cookie in (None, "no-such-session"):
+        tab = ChatClient(chat_server, cookie)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await tab.connect()
+        assert tab.connect_error == {"message": "unauthorized"}
+
+
+async def test_a_foreign_origin_is_refused(chat_server: InProcessServer, person: Person) -> None:
+    tab = ChatClient(chat_server, person.cookie)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await tab.connect(origin="https://evil.example")
+    assert tab.connect_error == {"message": "forbidden origin"}
+
+
+async def test_join_answers_with_history_and_announces_presence(
+    person: Person, open_tab: Tab
+) -> None:
+    tab = await open_tab(person)
+    ack = await tab.call("join", {"room": "general"})
+    assert ack["ok"] is True
+    assert isinstance(ack["messages"], list)
+    assert await tab.next("presence") == {"room": "general", "users": [person.username]}
+
+
+async def test_joining_an_unknown_room_fails(person: Person, open_tab: Tab) -> None:
+    tab = await open_tab(person)
+    assert await tab.call("join", {"room": "no-such-room"}) == {
+        "ok": False,
+        "error": "No room 'no-such-room'",
+    }
+
+
+async def test_a_message_reaches_the_room_once_per_client_id(
+    chat_server: InProcessServer, person: Person, open_tab: Tab
+) -> None:
+    sender, reader = await open_tab(person), await open_tab(await sign_up(chat_server))
+    await sender.join()
+    await reader.join()
+    ack = await sender.send("  hello  ", client_id="c1")
+    assert ack["ok"] is True
+    assert (ack["message"]["text"], ack["message"]["username"]) == ("hello", person.username)
+    assert await reader.next("message") == ack["message"]
+    assert await sender.send("hello", client_id="c1") == ack
+    await asyncio.sleep(0.2)
+    assert reader.drain("message") == []
+
+
+async def test_sending_needs_the_room_joined(person: Person, open_tab: Tab) -> None:
+    tab = await open_tab(person)
+    assert await tab.send("hello") == {
+        "ok": False,
+        "error": "Join room 'general' before sending to it",
+    }
+
+
+@pytest.mark.parametrize(
+    ("payload", "error"),
+    [
+        ({"room": "general", "text": "   ", "clientId": "c1"}, "text: must be 1-4000"),
+        ({"room": "general", "text": "hi"}, "clientId: Field required"),
+        ("general", "payload must be one object"),
+    ],
+)
+async def test_an_invalid_payload_gets_an_error_ack(
+    person: Person, open_tab: Tab, payload: object, error: str
+) -> None:
+    tab = await open_tab(person)
+    await tab.join()
+    ack = await tab.call("message", payload)
+    assert ack["ok"] is False
+    assert ack["error"].startswith(error)
+
+
+async def test_typing_reaches_the_others_at_most_every_interval(
+    chat_server: InProcessServer, person: Person, open_tab: Tab
+) -> None:
+    typist, reader = await open_tab(person), await open_tab(await sign_up(chat_server))
+    assert await typist.call("typing", {"room": "general"}) == {
+        "ok": False,
+        "error": "Join room 'general' first",
+    }
+    await typist.join()
+    await reader.join()
+    assert await typist.call("typing", {"room": "general"}) == {"ok": True}
+    assert await typist.call("typing", {"room": "general"}) == {"ok": True}
+    assert await reader.next("typing") == {"room": "general", "username": person.username}
+    await asyncio.sleep(0.2)
+    assert reader.drain("typing") == []
+    assert typist.drain("typing") == []
+
+
+async def test_leaving_updates_presence(
+    chat_server: InProcessServer, person: Person, open_tab: Tab
+) -> None:
+    other = await sign_up(chat_server)
+    leaver, stayer = await open_tab(person), await open_tab(other)
+    await leaver.join()
+    await stayer.join()
+    stayer.drain("presence")
+    assert await leaver.call("leave", {"room": "general"}) == {"ok": True}
+    assert await stayer.next("presence") == {"room": "general", "users": [other.username]}
+    assert await leaver.call("leave", {"room": "general"}) == {"ok": True}  # not in it
+
+
+async def test_a_disconnect_updates_presence(
+    chat_server: InProcessServer, person: Person, open_tab: Tab
+) -> None:
+    other = await sign_up(chat_server)
+    leaver, stayer = await open_tab(person), await open_tab(other)
+    await leaver.join()
+    await stayer.join()
+    stayer.drain("presence")
+    await leaver.close()
+    assert await stayer.next("presence") == {"room": "general", "users": [other.username]}
+
+
+async def test_an_event_after_the_session_ended_expires_the_socket(
+    person: Person, open_tab: Tab, redis: Redis
+) -> None:
+    tab = await open_tab(person)
+    await redis.delete(f"sess:{person.cookie}")
+    assert await tab.call("join", {"room": "general"}) == {
+        "ok": False,
+        "error": "session expired",
+    }
+    assert await tab.next("session_expired") == {}
+    await asyncio.wait_for(tab.disconnected.wait(), 5)
+
+
+async def test_logout_expires_every_socket_of_the_session(
+    chat_server: InProcessServer, person: Person, open_tab: Tab
+) -> None:
+    tabs = [await open_tab(person), await open_tab(person)]
+    cookies = {"parley_session": person.cookie}
+    async with httpx.AsyncClient(base_url=chat_server.url, cookies=cookies) as http:
+        assert (await http.post("/api/auth/logout")).status_code == 204
+    for tab in tabs:
+        assert await tab.next("session_expired") == {}
+        await asyncio.wait_for(tab.disconnected.wait(), 5)

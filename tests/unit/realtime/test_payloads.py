@@ -1,0 +1,85 @@
+"""Client event payloads: one plain JSON object, strict types, no unknown keys, bounded size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from parley.realtime.payloads import (
+    MAX_EVENT_BYTES,
+    InvalidPayload,
+    MessageEvent,
+    RoomEvent,
+    parse,
+)
+
+
+def test_a_room_event_is_parsed() -> None:
+    assert parse(RoomEvent, ({"room": "general"},)) == RoomEvent(room="general")
+
+
+def test_message_text_is_trimmed() -> None:
+    event = parse(MessageEvent, ({"room": "general", "text": "  hi  ", "clientId": "c1"},))
+    assert (event.room, event.text, event.clientId) == ("general", "hi", "c1")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(), ({"room": "a"}, {"room": "b"}), ("general",), (["general"],), (None,)],
+    ids=["none", "two", "string", "list", "null"],
+)
+def test_anything_but_one_object_is_refused(args: tuple[Any, ...]) -> None:
+    with pytest.raises(InvalidPayload, match=r"^payload must be one object$"):
+        parse(RoomEvent, args)
+
+
+def test_a_payload_that_is_not_plain_json_is_refused() -> None:
+    with pytest.raises(InvalidPayload, match=r"^payload is not plain JSON$"):
+        parse(RoomEvent, ({"room": "general", "when": object()},))
+
+
+def test_an_oversized_payload_is_refused_before_validation() -> None:
+    # Unknown keys would also be refused; the size check must come first.
+    huge = {"room": "general", "padding": "x" * MAX_EVENT_BYTES}
+    with pytest.raises(InvalidPayload, match=r"^payload too large$"):
+        parse(RoomEvent, (huge,))
+
+
+def test_the_largest_valid_message_fits() -> None:
+    text = "\U0001f600" * 4000  # 4000 code points of 4 bytes each
+    event = parse(MessageEvent, ({"room": "r" * 64, "text": text, "clientId": "c" * 64},))
+    assert len(event.text) == 4000
+
+
+@pytest.mark.parametrize(
+    ("payload", "error"),
+    [
+        ({}, "room: Field required"),
+        ({"room": ""}, "room: String should have at least 1 character"),
+        ({"room": "r" * 65}, "room: String should have at most 64 characters"),
+        ({"room": 7}, "room: Input should be a valid string"),
+        ({"room": "general", "extra": 1}, "extra: Extra inputs are not permitted"),
+    ],
+)
+def test_room_event_errors_name_the_field(payload: dict[str, Any], error: str) -> None:
+    with pytest.raises(InvalidPayload) as refused:
+        parse(RoomEvent, (payload,))
+    assert str(refused.value) == error
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"text": "   "}, "text: must be 1-4000 characters after trimming"),
+        ({"text": "x" * 4001}, "text: must be 1-4000 characters after trimming"),
+        ({"text": 5}, "text: Input should be a valid string"),
+        ({"clientId": ""}, "clientId: String should have at least 1 character"),
+        ({"clientId": "c" * 65}, "clientId: String should have at most 64 characters"),
+    ],
+)
+def test_message_event_errors_name_the_field(changes: dict[str, Any], error: str) -> None:
+    payload = {"room": "general", "text": "hello", "clientId": "c1", **changes}
+    with pytest.raises(InvalidPayload) as refused:
+        parse(MessageEvent, (payload,))
+    assert str(refused.value) == error

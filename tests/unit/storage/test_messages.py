@@ -1,0 +1,210 @@
+"""The messages table: items of ours and of outside writers, validated and normalized into
+Messages; idempotent writes; history pages in id order."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from parley.ids import new_ulid
+from parley.models import Message
+from parley.storage.dynamo import DynamoClient, StorageUnavailable, TableNames
+from parley.storage.messages import (
+    MAX_TEXT_LENGTH,
+    InvalidItem,
+    Item,
+    MessageStore,
+    clean_text,
+    from_item,
+    to_item,
+)
+from tests.unit.support import failing, make_message, new_name, refused
+
+ULID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+
+def outside_item(**fields: Any) -> Item:
+    """An item as an outside writer might put it: plain DynamoDB JSON, no clientId."""
+    item: Item = {
+        "room": {"S": "general"},
+        "id": {"S": ULID},
+        "username": {"S": "ada"},
+        "text": {"S": "hello"},
+        "createdAt": {"S": "2016-07-30T23:54:10.259Z"},
+    }
+    for name, value in fields.items():
+        if value is None:
+            item.pop(name, None)
+        else:
+            item[name] = value if isinstance(value, dict) else {"S": value}
+    return item
+
+
+# --- text and items -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "cleaned"),
+    [
+        ("hi", "hi"),
+        ("  hi \n", "hi"),
+        ("", None),
+        (" \t\n ", None),
+        ("x" * MAX_TEXT_LENGTH, "x" * MAX_TEXT_LENGTH),
+        ("x" * (MAX_TEXT_LENGTH + 1), None),
+        (f"  {'x' * MAX_TEXT_LENGTH}  ", "x" * MAX_TEXT_LENGTH),
+    ],
+)
+def test_clean_text(text: str, cleaned: str | None) -> None:
+    assert clean_text(text) == cleaned
+
+
+@pytest.mark.parametrize("client_id", ["c1", None])
+def test_an_item_of_ours_round_trips(client_id: str | None) -> None:
+    message = make_message(client_id=client_id)
+    item = to_item(message)
+    assert ("clientId" in item) is (client_id is not None)
+    assert from_item(item) == message
+
+
+def test_an_outside_item_becomes_a_message() -> None:
+    assert from_item(outside_item()) == Message(
+        id=ULID,
+        room="general",
+        username="ada",
+        text="hello",
+        created_at="2016-07-30T23:54:10.259Z",
+        client_id=None,
+    )
+
+
+def test_an_outside_item_is_normalized() -> None:
+    message = from_item(outside_item(username="  ada ", text="\n hello  "))
+    assert (message.username, message.text) == ("ada", "hello")
+
+
+@pytest.mark.parametrize(
+    ("created_at", "normalized"),
+    [
+        ("2026-01-02T03:04:05+00:00", "2026-01-02T03:04:05.000Z"),
+        ("2026-01-02T04:04:05.5+01:00", "2026-01-02T03:04:05.500Z"),
+        ("yesterday", "2016-07-30T23:54:10.259Z"),  # unreadable: the time in the id
+        (None, "2016-07-30T23:54:10.259Z"),
+        ({"N": "1700000000"}, "2016-07-30T23:54:10.259Z"),
+    ],
+)
+def test_created_at_is_normalized_or_taken_from_the_id(created_at: Any, normalized: str) -> None:
+    assert from_item(outside_item(createdAt=created_at)).created_at == normalized
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"room": None}, "room missing or too long"),
+        ({"room": ""}, "room missing or too long"),
+        ({"room": "r" * 65}, "room missing or too long"),
+        ({"room": {"N": "1"}}, "room missing or too long"),
+        ({"id": None}, "id is not a ULID"),
+        ({"id": "42"}, "id is not a ULID"),
+        ({"id": ULID.lower()}, "id is not a ULID"),
+        ({"username": None}, "username missing or too long"),
+        ({"username": "   "}, "username missing or too long"),
+        ({"username": "u" * 65}, "username missing or too long"),
+        ({"text": None}, "text must be 1-4000 characters after trimming"),
+        ({"text": "  "}, "text must be 1-4000 characters after trimming"),
+        ({"text": "x" * 4001}, "text must be 1-4000 characters after trimming"),
+        ({"text": {"L": []}}, "text must be 1-4000 characters after trimming"),
+    ],
+)
+def test_an_invalid_item_is_refused_with_its_reason(fields: dict[str, Any], reason: str) -> None:
+    with pytest.raises(InvalidItem) as refusal:
+        from_item(outside_item(**fields))
+    assert str(refusal.value) == reason
+
+
+# --- the store ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store(dynamo: DynamoClient, tables: TableNames) -> MessageStore:
+    return MessageStore(dynamo, tables.messages)
+
+
+@pytest.fixture
+def room() -> str:
+    return new_name("room")
+
+
+async def test_a_stored_message_exists(store: MessageStore, room: str) -> None:
+    message = make_message(room=room, client_id="c1")
+    assert not await store.exists(room, message.id)
+    await store.put(message)
+    assert await store.exists(room, message.id)
+    assert (await store.latest(room, limit=10)).messages == [message]
+
+
+async def test_storing_a_message_twice_keeps_the_first(store: MessageStore, room: str) -> None:
+    message = make_message(room=room)
+    await store.put(message)
+    await store.put(replace(message, text="changed"))
+    assert (await store.latest(room, limit=10)).messages == [message]
+
+
+async def test_history_pages_go_back_and_forth_in_id_order(store: MessageStore, room: str) -> None:
+    messages = [make_message(room=room, text=f"m{n}") for n in range(5)]
+    for message in reversed(messages):
+        await store.put(message)
+    latest = await store.latest(room, limit=2)
+    assert latest.messages == messages[3:]
+    assert latest.next == messages[3].id
+    older = await store.before(room, before=latest.next, limit=2)
+    assert older.messages == messages[1:3]
+    oldest = await store.before(room, before=messages[1].id, limit=2)
+    assert (oldest.messages, oldest.next) == ([messages[0]], None)
+    newer = await store.after(room, after=messages[1].id, limit=2)
+    assert (newer.messages, newer.next) == (messages[2:4], messages[3].id)
+    assert (await store.after(room, after="", limit=10)).messages == messages
+
+
+async def test_a_page_of_exactly_the_rest_has_no_next(store: MessageStore, room: str) -> None:
+    messages = [make_message(room=room) for _ in range(2)]
+    for message in messages:
+        await store.put(message)
+    assert (await store.latest(room, limit=2)).next is None
+    assert (await store.latest(room, limit=1)).next == messages[1].id
+
+
+async def test_history_skips_items_that_are_not_valid_messages(
+    store: MessageStore, dynamo: DynamoClient, tables: TableNames, room: str
+) -> None:
+    before = make_message(room=room)
+    invalid = outside_item(room=room, id=new_ulid(), text="   ")
+    after = make_message(room=room)
+    await store.put(before)
+    await dynamo.put_item(TableName=tables.messages, Item=invalid)
+    await store.put(after)
+    page = await store.latest(room, limit=3)
+    assert page.messages == [before, after]
+    assert page.next is None
+
+
+async def test_dynamodb_away_is_storage_unavailable(
+    store: MessageStore, dynamo: DynamoClient, room: str
+) -> None:
+    with refused(dynamo, "PutItem"), pytest.raises(StorageUnavailable, match=r"^DynamoDB: "):
+        await store.put(make_message(room=room))
+    with refused(dynamo, "GetItem"), pytest.raises(StorageUnavailable):
+        await store.exists(room, new_ulid())
+    with refused(dynamo, "Query"), pytest.raises(StorageUnavailable):
+        await store.latest(room, limit=1)
+
+
+async def test_a_refused_request_is_not_mistaken_for_an_outage(
+    store: MessageStore, dynamo: DynamoClient, room: str
+) -> None:
+    invalid = ClientError({"Error": {"Code": "ValidationException"}}, "PutItem")
+    with failing(dynamo, "PutItem", invalid), pytest.raises(ClientError):
+        await store.put(make_message(room=room))
