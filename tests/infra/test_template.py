@@ -393,9 +393,10 @@ def test_redis_never_evicts_and_warns_before_it_is_full(expanded: dict[str, Any]
     redis = _one(expanded, "AWS::ElastiCache::ReplicationGroup")["Properties"]
     group = expanded["Resources"][redis["CacheParameterGroupName"]["Ref"]]
     assert group["Type"] == "AWS::ElastiCache::ParameterGroup"
-    assert group["Properties"]["CacheParameterGroupFamily"] == "redis" + redis[
-        "EngineVersion"
-    ].split(".")[0]
+    assert (
+        group["Properties"]["CacheParameterGroupFamily"]
+        == "redis" + redis["EngineVersion"].split(".")[0]
+    )
     assert group["Properties"]["Properties"] == {"maxmemory-policy": "noeviction"}
     [alarm] = [
         alarm["Properties"]
