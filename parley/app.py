@@ -14,7 +14,7 @@ from parley.api import auth, health, rooms
 from parley.api.errors import install_error_handlers
 from parley.api.limits import BodyLimitMiddleware
 from parley.api.request_id import RequestIdMiddleware
-from parley.api.security import SecurityMiddleware
+from parley.api.security import SecurityHeaders, SecurityMiddleware
 from parley.api.session_gate import SessionGate
 from parley.api.state import lifespan_state
 from parley.api.web import DEFAULT_DIST, mount_web
@@ -58,7 +58,9 @@ def create_api(settings: Settings, *, sockets: SocketServer | None = None) -> Fa
     return api
 
 
-def create_app(settings: Settings) -> socketio.ASGIApp:
-    """HTTP routes and the front end go to FastAPI; /socket.io/ goes to Socket.IO."""
+def create_app(settings: Settings) -> SecurityHeaders:
+    """HTTP routes and the front end go to FastAPI; /socket.io/ goes to Socket.IO; every HTTP
+    answer of either carries the security headers."""
     sockets = SocketServer(settings)
-    return socketio.ASGIApp(sockets.server, other_asgi_app=create_api(settings, sockets=sockets))
+    api = create_api(settings, sockets=sockets)
+    return SecurityHeaders(socketio.ASGIApp(sockets.server, other_asgi_app=api))

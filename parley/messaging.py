@@ -17,7 +17,7 @@ from parley.metrics import Metrics
 from parley.models import Message
 from parley.storage.dynamo import StorageUnavailable
 from parley.storage.messages import MessageStore
-from parley.storage.sends import SendLedger
+from parley.storage.sends import MessageKey, SendLedger
 
 log = logging.getLogger(__name__)
 
@@ -190,10 +190,30 @@ class Messenger:
                     f"Rate limit: too many messages, retry in {seconds:.1f} s",
                     retry_after=seconds,
                 )
-            assert gate.message is not None
             if gate.outcome == "stored":
-                return gate.message, "stored"
+                assert gate.stored is not None
+                return await self._stored(gate.stored), "stored"
+            assert gate.message is not None
             if loop.time() >= deadline:
                 log.warning("taking over the pending message %s", gate.message.id)
                 return gate.message, "orphaned"
             await asyncio.sleep(_DUPLICATE_POLL_SECONDS)
+
+    async def _stored(self, key: MessageKey) -> Message:
+        """The message a clientId was stored as: the ledger keeps only its key."""
+        try:
+            message = await self._messages.get(key.room, key.id)
+        except StorageUnavailable as exc:
+            down = backend_unavailable(exc, self._metrics)
+            raise SendRefused(
+                down.code,
+                "Message already stored, but the database is unavailable: retry",
+                retry_after=down.retry_after,
+            ) from exc
+        if message is None:
+            # Only an item deleted from the table (by hand: Parley deletes none) gets here.
+            log.warning("the message %s of a repeated clientId is gone", key.id)
+            raise SendRefused(
+                ErrorCode.INVALID, "This clientId named a message that no longer exists"
+            )
+        return message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from parley.api.deps import CurrentSession, ServicesDep
 from parley.api.schemas import (
@@ -16,9 +16,13 @@ from parley.api.schemas import (
     error_responses,
 )
 from parley.errors import ErrorCode, Refused
-from parley.storage.rooms import RoomExists
+from parley.storage.rooms import ROOMS_PER_USER_PER_DAY, RoomExists, RoomQuota
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
+
+# A room id in a path: ids are at most 64 characters (a name's, at most), and a longer one
+# would reach DynamoDB as a key it refuses outright (ValidationException), not as "no room".
+RoomInPath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("", responses=error_responses(401))
@@ -27,21 +31,35 @@ async def list_rooms(_: CurrentSession, services: ServicesDep) -> list[RoomPubli
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, responses=error_responses(401, 409, *WITH_BODY)
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 409, 429, *WITH_BODY),
 )
 async def create_room(
     body: RoomCreate, session: CurrentSession, services: ServicesDep
 ) -> RoomPublic:
+    quota = RoomQuota(services.redis)
+    wait = await quota.take(session.username)
+    if wait is not None:
+        raise Refused(
+            ErrorCode.RATE_LIMITED,
+            f"Too many rooms created today (at most {ROOMS_PER_USER_PER_DAY} a day)",
+            retry_after=wait,
+        )
     try:
         room = await services.rooms.create(name=body.name, created_by=session.username)
     except RoomExists as exists:
+        await quota.give_back(session.username)
         raise Refused(ErrorCode.CONFLICT, f"A room with id '{exists}' already exists") from None
+    except Exception:
+        await quota.give_back(session.username)
+        raise
     return RoomPublic.of(room)
 
 
 @router.get("/{room}/messages", responses=error_responses(401, 404, 422))
 async def history(
-    room: str,
+    room: RoomInPath,
     _: CurrentSession,
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -31,12 +32,27 @@ class UserPublic(BaseModel):
     username: str
 
 
+# Characters a room name may not hold (Unicode general categories): controls (Cc), format
+# characters (Cf: the bidi controls that reorder what follows, zero-width joiners and spaces),
+# line and paragraph separators (Zl, Zp), private use (Co), surrogates (Cs), unassigned (Cn).
+# Spaces and every printable letter, mark, digit, punctuation and symbol pass.
+UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
+
+
 class RoomCreate(Strict):
     name: Annotated[str, Field(min_length=1, max_length=64)]
 
     @field_validator("name")
     @classmethod
-    def _has_id(cls, name: str) -> str:
+    def _printable_with_id(cls, name: str) -> str:
+        # NFKC folds compatibility lookalikes (fullwidth, mathematical bold, ligatures) into
+        # the characters they stand for: fullwidth "general" (U+FF47...) is "general", whose id
+        # is taken.
+        name = unicodedata.normalize("NFKC", name)
+        if any(unicodedata.category(char) in UNPRINTABLE_CATEGORIES for char in name):
+            raise ValueError("must be printable text, without control or formatting characters")
+        if len(name) > 64:
+            raise ValueError("must be at most 64 characters")
         if not room_id_for(name):
             raise ValueError("must contain at least one letter or digit")
         return name

@@ -25,6 +25,30 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 ]
 
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# API answers are per user and per moment (sessions, rooms, history): no cache, private or
+# shared, may keep one (OWASP REST Security Cheat Sheet, "Security headers").
+_NO_STORE = (b"cache-control", b"no-store")
+# Set in the scope by the outer SecurityHeaders, so the FastAPI app's middleware does not add
+# the headers a second time.
+_HEADERS_ADDED = "parley.security_headers"
+
+
+def _with_headers(scope: Scope, send: Send) -> Send:
+    """`send`, adding the security headers to the response (and no-store under /api/)."""
+    extra = [*SECURITY_HEADERS]
+    no_store = scope["path"].startswith("/api/")
+    if no_store:
+        extra.append(_NO_STORE)
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            if no_store:
+                headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+            message["headers"] = [*headers, *extra]
+        await send(message)
+
+    return send_with_headers
 
 
 def _origin_of(url: str) -> str:
@@ -45,12 +69,7 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
-            await send(message)
-
+        send_with_headers = send if scope.get(_HEADERS_ADDED) else _with_headers(scope, send)
         if scope["method"] in _UNSAFE_METHODS and not self._same_site(scope):
             response = error_response(ErrorCode.FORBIDDEN, "Cross-site request refused")
             await response(scope, receive, send_with_headers)
@@ -66,3 +85,19 @@ class SecurityMiddleware:
         if referer is not None:
             return _origin_of(referer.decode("latin-1")) in self.allowed_origins
         return True
+
+
+class SecurityHeaders:
+    """The security headers on every HTTP response of the process. socketio.ASGIApp answers
+    /socket.io/ (the handshake, long-polling) itself, before the FastAPI app and its
+    SecurityMiddleware see the request: this wraps the whole ASGI app so those answers carry
+    them too. The CSRF check stays the FastAPI app's (Socket.IO checks the origin itself)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.app({**scope, _HEADERS_ADDED: True}, receive, _with_headers(scope, send))

@@ -8,7 +8,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from parley.errors import ErrorCode, Refused
-from parley.storage.messages import MAX_TEXT_LENGTH, clean_text
+from parley.storage.messages import MAX_TEXT_BYTES, MAX_TEXT_LENGTH, clean_text
 
 # The largest valid event is a 4000-character text of 4-byte characters plus its keys; a
 # payload well past that is refused before it is parsed any further.
@@ -37,6 +37,8 @@ class MessageEvent(RoomEvent):
         cleaned = clean_text(text)
         if cleaned is None:
             raise ValueError(f"must be 1-{MAX_TEXT_LENGTH} characters after trimming")
+        if len(cleaned.encode()) > MAX_TEXT_BYTES:
+            raise ValueError(f"must be at most {MAX_TEXT_BYTES} bytes in UTF-8")
         return cleaned
 
 

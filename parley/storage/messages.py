@@ -14,6 +14,10 @@ from parley.models import Message, Page
 from parley.storage.dynamo import DynamoClient, is_conditional_failure, unavailable_on_failure
 
 MAX_TEXT_LENGTH = 4000  # code points, after trimming
+# And in bytes (UTF-8), what Redis, DynamoDB and every ack and join are sized by: 4000 code
+# points take at most 16,000 bytes, so today the code-point limit binds first; this one keeps
+# a message's size bounded if that limit ever grows.
+MAX_TEXT_BYTES = 16 * 1024
 MAX_NAME_LENGTH = 64
 
 Item = dict[str, dict[str, Any]]
@@ -100,6 +104,17 @@ class MessageStore:
             except ClientError as exc:
                 if not is_conditional_failure(exc):
                     raise
+
+    async def get(self, room: str, message_id: str) -> Message | None:
+        """The message at this key (a strongly consistent read), or None: none there, or an
+        item that is not a message we can show."""
+        with unavailable_on_failure():
+            response = await self._client.get_item(
+                TableName=self._table,
+                Key={"room": {"S": room}, "id": {"S": message_id}},
+                ConsistentRead=True,
+            )
+        return _valid(response["Item"]) if "Item" in response else None
 
     async def exists(self, room: str, message_id: str) -> bool:
         with unavailable_on_failure():

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
+from redis.asyncio import Redis
 
 from parley.ids import iso_utc
 from parley.models import Room
@@ -22,6 +23,56 @@ def room_id_for(name: str) -> str:
 
 class RoomExists(Exception):
     pass
+
+
+# Rooms are never deleted, so each one created is kept for good: a user creates at most this
+# many a day (a window that starts with their first creation).
+ROOMS_PER_USER_PER_DAY = 10
+ROOM_QUOTA_WINDOW_SECONDS = 24 * 3600
+
+# Count one creation; over the quota, take it back and answer the seconds left in the window.
+_TAKE = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+if count > tonumber(ARGV[1]) then
+  redis.call('DECR', KEYS[1])
+  return math.max(redis.call('TTL', KEYS[1]), 1)
+end
+return 0
+"""
+_GIVE_BACK = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end
+return 0
+"""
+
+
+class RoomQuota:
+    """How many rooms each user may still create today (a Redis counter per user)."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        per_day: int = ROOMS_PER_USER_PER_DAY,
+        window_seconds: int = ROOM_QUOTA_WINDOW_SECONDS,
+    ) -> None:
+        self._per_day = per_day
+        self._window = window_seconds
+        self._take = redis.register_script(_TAKE)
+        self._give_back = redis.register_script(_GIVE_BACK)
+
+    @staticmethod
+    def _key(username: str) -> str:
+        return f"roomquota:{username.lower()}"
+
+    async def take(self, username: str) -> int | None:
+        """Count a creation; None when allowed, else the seconds until the next is."""
+        wait = int(await self._take(keys=[self._key(username)], args=[self._per_day, self._window]))
+        return wait or None
+
+    async def give_back(self, username: str) -> None:
+        """A creation that did not happen (the id was taken, DynamoDB away) does not count."""
+        await self._give_back(keys=[self._key(username)], args=[])
 
 
 class RoomStore:

@@ -16,10 +16,15 @@ from parley.models import Message
 SENT_TTL_SECONDS = 2 * 24 * 3600
 # DynamoDB Streams keep records for 24 h, so a delivered mark must outlive that.
 DELIVERED_TTL_SECONDS = 2 * 24 * 3600
-# The record of a clientId is "p" + the message being stored (its id drawn, not yet stored) or
-# "s" + the stored message. A pending record names the exact message, so whoever finds it
-# orphaned (its sender's process died) can finish storing that message instead of a copy.
-_PENDING, _STORED = "p", "s"
+# The record of a clientId. While its message is being stored (its id drawn, the write under
+# way: milliseconds), "p" + that message as JSON: a pending record names the exact message,
+# text included, so whoever finds it orphaned (its sender's process died) can finish storing
+# that message instead of a copy. Once stored, only where it is, "s|<room>|<id>": a repeat
+# reads the message back from DynamoDB. The stored record is what stays for 48 h, so it stays
+# small (about 100 bytes whatever the text; the whole message was up to 16 KB). A pending
+# record keeps the 48 h too, since only a crash leaves one behind, and the retry after it must
+# find it (the message may have been stored just before the crash).
+_PENDING, _STORED = "p", "s|"
 
 # One round trip decides a send: a known clientId returns its record; otherwise the per-user
 # GCRA limit (https://en.wikipedia.org/wiki/Generic_cell_rate_algorithm) admits or refuses
@@ -46,9 +51,18 @@ return 0
 
 
 @dataclass(frozen=True, slots=True)
+class MessageKey:
+    """Where a stored message is: its key in the messages table."""
+
+    room: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
 class GateResult:
     outcome: Literal["admitted", "stored", "pending", "limited"]
-    message: Message | None = None
+    message: Message | None = None  # "pending": the message being stored
+    stored: MessageKey | None = None  # "stored": where the message of this clientId is
     retry_after_ms: int = 0
 
 
@@ -79,15 +93,20 @@ class SendLedger:
             time.time() * 1000,
             self._interval_ms,
             self._burst,
-            _encode(_PENDING, intended),
+            _pending(intended),
             SENT_TTL_SECONDS,
             DELIVERED_TTL_SECONDS,
         ]
         outcome, detail = await self._gate(keys=keys, args=args)
         if outcome == "known":
+            if detail.startswith(_STORED):
+                # The id, a ULID, has no "|": the last one ends the room, whatever it holds.
+                room, message_id = detail.removeprefix(_STORED).rsplit("|", 1)
+                return GateResult("stored", stored=MessageKey(room, message_id))
             recorded = Message.from_json(orjson.loads(detail[1:]))
-            state: Literal["stored", "pending"] = "stored" if detail[0] == _STORED else "pending"
-            return GateResult(state, message=recorded)
+            if detail.startswith("s"):  # written before records shrank: "s" + the message
+                return GateResult("stored", stored=MessageKey(recorded.room, recorded.id))
+            return GateResult("pending", message=recorded)
         if outcome == "limited":
             return GateResult("limited", retry_after_ms=int(detail))
         return GateResult("admitted")
@@ -95,17 +114,17 @@ class SendLedger:
     async def record(self, message: Message) -> None:
         assert message.client_id is not None
         key = self._sent_key(message.username, message.client_id)
-        await self._redis.set(key, _encode(_STORED, message), ex=SENT_TTL_SECONDS)
+        await self._redis.set(key, f"{_STORED}{message.room}|{message.id}", ex=SENT_TTL_SECONDS)
 
     async def release(self, intended: Message) -> None:
         """Forget a pending record whose message was not stored, so a retry may store it."""
         assert intended.client_id is not None
         key = self._sent_key(intended.username, intended.client_id)
-        await self._release(keys=[key], args=[_encode(_PENDING, intended)])
+        await self._release(keys=[key], args=[_pending(intended)])
 
 
-def _encode(state: str, message: Message) -> str:
-    return state + orjson.dumps(message.to_json()).decode()
+def _pending(message: Message) -> str:
+    return _PENDING + orjson.dumps(message.to_json()).decode()
 
 
 class DeliveryMarks:

@@ -47,6 +47,29 @@ async def test_security_headers_on_every_response(http: httpx.AsyncClient) -> No
         assert headers["referrer-policy"] == "same-origin"
 
 
+async def test_socket_io_answers_carry_the_security_headers_too(http: httpx.AsyncClient) -> None:
+    handshake = await http.get("/socket.io/", params={"EIO": "4", "transport": "polling"})
+    bad = await http.get("/socket.io/", params={"EIO": "4", "transport": "nope"})
+    for headers in (handshake.headers, bad.headers):
+        assert headers.get_list("x-frame-options") == ["DENY"]
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+
+
+async def test_api_answers_are_not_stored(http: httpx.AsyncClient, username: str) -> None:
+    answers = [await http.get("/api/rooms")]  # 401
+    await register_and_login(http, username)
+    answers += [
+        await http.get("/api/rooms"),
+        await http.get("/api/rooms/general/messages"),
+        await http.get("/api/nothing"),
+        await http.post("/api/rooms", json={"name": ""}),
+    ]
+    assert [r.status_code for r in answers] == [401, 200, 200, 404, 422]
+    for response in answers:
+        assert response.headers.get_list("cache-control") == ["no-store"]
+
+
 async def test_oversized_bodies_get_413(http: httpx.AsyncClient) -> None:
     big = {"username": "x" * (2 * 1024 * 1024), "password": "whatever-it-is"}
     response = await http.post("/api/auth/register", json=big)

@@ -130,3 +130,21 @@ async def test_a_post_without_a_body_is_not_refused_as_not_json(
         del request.headers["content-length"]
         response = await http.send(request)
     assert response.status_code == 204
+
+
+@pytest.mark.parametrize("length", [65, 2049, 5000])  # DynamoDB refuses keys over 2048 bytes
+async def test_a_room_id_too_long_to_be_one_is_422_never_500(
+    http: httpx.AsyncClient, username: str, length: int
+) -> None:
+    await register_and_login(http, username)
+    response = await http.get(f"/api/rooms/{'r' * length}/messages")
+    assert (response.status_code, response.json()["code"]) == (422, "invalid")
+
+
+async def test_room_names_with_bidi_controls_are_422(
+    http: httpx.AsyncClient, username: str
+) -> None:
+    await register_and_login(http, username)
+    response = await http.post("/api/rooms", json={"name": "admin\u202egnp.exe"})
+    assert response.status_code == 422
+    assert response.json()["error"].startswith("name: must be printable text")

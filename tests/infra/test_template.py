@@ -387,6 +387,30 @@ def test_redis_is_one_tls_replication_group_with_auth_in_private_subnets(
     assert url.endswith("@${Redis.PrimaryEndPoint.Address}:${Redis.PrimaryEndPoint.Port}/0")
 
 
+def test_redis_never_evicts_and_warns_before_it_is_full(expanded: dict[str, Any]) -> None:
+    # Sessions and rate limits must never be evicted: writes are refused instead (503), and
+    # an alarm on memory says so before.
+    redis = _one(expanded, "AWS::ElastiCache::ReplicationGroup")["Properties"]
+    group = expanded["Resources"][redis["CacheParameterGroupName"]["Ref"]]
+    assert group["Type"] == "AWS::ElastiCache::ParameterGroup"
+    assert (
+        group["Properties"]["CacheParameterGroupFamily"]
+        == "redis" + redis["EngineVersion"].split(".")[0]
+    )
+    assert group["Properties"]["Properties"] == {"maxmemory-policy": "noeviction"}
+    [alarm] = [
+        alarm["Properties"]
+        for alarm in _resources(expanded, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("Namespace") == "AWS/ElastiCache"
+        and alarm["Properties"].get("MetricName") == "DatabaseMemoryUsagePercentage"
+    ]
+    assert alarm["Threshold"] <= 90
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    [dimension] = alarm["Dimensions"]
+    assert dimension["Name"] == "CacheClusterId"
+    assert _mentions(dimension["Value"], "Redis")
+
+
 def test_dynamodb_is_reached_through_a_gateway_endpoint(expanded: dict[str, Any]) -> None:
     endpoint = _one(expanded, "AWS::EC2::VPCEndpoint")["Properties"]
     assert endpoint["VpcEndpointType"] == "Gateway"

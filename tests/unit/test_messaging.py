@@ -193,6 +193,33 @@ async def test_a_repeated_client_id_returns_the_first_message_and_broadcasts_onc
     assert broadcaster.messages == [first]
 
 
+async def test_a_repeat_reads_the_first_message_back_from_dynamodb(
+    messenger: Messenger, store: MessageStore, dynamo: DynamoClient, redis: Redis,
+    broadcaster: RecordingBroadcaster,
+) -> None:  # fmt: skip
+    first = await send(messenger, "hello", "c1")
+    # The ledger keeps only where the message is, not the message.
+    assert await redis.get("sent:ada:c1") == f"s|general|{first.id}"
+    with refused(dynamo, "GetItem"), pytest.raises(SendRefused) as refusal:
+        await send(messenger, "hello", "c1")
+    assert refusal.value.problem.code == "unavailable"
+    assert await send(messenger, "hello", "c1") == first
+    assert broadcaster.messages == [first]
+
+
+async def test_a_repeat_of_a_message_deleted_since_is_refused(
+    messenger: Messenger, dynamo: DynamoClient, tables: TableNames,
+    broadcaster: RecordingBroadcaster,
+) -> None:  # fmt: skip
+    first = await send(messenger, "hello", "c1")
+    key = {"room": {"S": "general"}, "id": {"S": first.id}}
+    await dynamo.delete_item(TableName=tables.messages, Key=key)
+    with pytest.raises(SendRefused) as refusal:
+        await send(messenger, "hello", "c1")
+    assert refusal.value.problem.code == "invalid"
+    assert broadcaster.messages == [first]  # not stored nor broadcast again
+
+
 async def test_client_ids_are_per_user(
     messenger: Messenger, broadcaster: RecordingBroadcaster
 ) -> None:

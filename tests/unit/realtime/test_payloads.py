@@ -13,6 +13,8 @@ from parley.realtime.payloads import (
     RoomEvent,
     parse,
 )
+from parley.storage import messages
+from parley.storage.messages import MAX_TEXT_BYTES
 
 
 def test_a_room_event_is_parsed() -> None:
@@ -50,6 +52,19 @@ def test_the_largest_valid_message_fits() -> None:
     text = "\U0001f600" * 4000  # 4000 code points of 4 bytes each
     event = parse(MessageEvent, ({"room": "r" * 64, "text": text, "clientId": "c" * 64},))
     assert len(event.text) == 4000
+    assert len(event.text.encode()) <= MAX_TEXT_BYTES
+
+
+def test_text_is_capped_in_bytes_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 4000 code points never exceed 16 KiB; were the code-point limit raised, the byte cap
+    # would still hold.
+    monkeypatch.setattr(messages, "MAX_TEXT_LENGTH", 8000)
+    fits = "\U0001f600" * (MAX_TEXT_BYTES // 4)
+    payload = {"room": "general", "text": fits, "clientId": "c1"}
+    assert parse(MessageEvent, (payload,)).text == fits
+    with pytest.raises(InvalidPayload) as refused:
+        parse(MessageEvent, ({**payload, "text": fits + "x"},))
+    assert str(refused.value) == f"text: must be at most {MAX_TEXT_BYTES} bytes in UTF-8"
 
 
 @pytest.mark.parametrize(

@@ -146,6 +146,21 @@ async def test_a_stored_message_exists(store: MessageStore, room: str) -> None:
     assert (await store.latest(room, limit=10)).messages == [message]
 
 
+async def test_a_message_is_read_back_by_its_key(
+    store: MessageStore, dynamo: DynamoClient, tables: TableNames, room: str
+) -> None:
+    message = make_message(room=room, client_id="c1", text="\U0001f600 hello")
+    assert await store.get(room, message.id) is None
+    await store.put(message)
+    assert await store.get(room, message.id) == message
+    assert await store.get(new_name("room"), message.id) is None
+    invalid = outside_item(room=room, id=new_ulid(), text="   ")
+    await dynamo.put_item(TableName=tables.messages, Item=invalid)
+    assert await store.get(room, invalid["id"]["S"]) is None
+    with refused(dynamo, "GetItem"), pytest.raises(StorageUnavailable):
+        await store.get(room, message.id)
+
+
 async def test_storing_a_message_twice_keeps_the_first(store: MessageStore, room: str) -> None:
     message = make_message(room=room)
     await store.put(message)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from redis.asyncio import Redis
 
 from parley.models import Room
 from parley.storage.dynamo import DynamoClient, StorageUnavailable, TableNames
-from parley.storage.rooms import GENERAL, RoomExists, RoomStore, room_id_for
+from parley.storage.rooms import GENERAL, RoomExists, RoomQuota, RoomStore, room_id_for
 from tests.unit.support import new_name, refused
 
 
@@ -83,3 +84,25 @@ async def test_dynamodb_away_is_storage_unavailable(rooms: RoomStore, dynamo: Dy
         await rooms.exists(new_name("r"))
     with refused(dynamo, "Scan"), pytest.raises(StorageUnavailable):
         await rooms.list()
+
+
+# --- the per-user quota of room creations ---------------------------------------------------
+
+
+async def test_the_quota_admits_its_count_then_says_how_long_to_wait(redis: Redis) -> None:
+    quota = RoomQuota(redis, per_day=2, window_seconds=600)
+    assert [await quota.take("Ada") for _ in range(2)] == [None, None]
+    wait = await quota.take("ada")  # the same user, whatever the case
+    assert wait is not None
+    assert 595 <= wait <= 600
+    assert await redis.get("roomquota:ada") == "2"  # the refusal did not count
+    assert await quota.take("bob") is None
+
+
+async def test_a_creation_given_back_does_not_count(redis: Redis) -> None:
+    quota = RoomQuota(redis, per_day=1, window_seconds=600)
+    assert await quota.take("ada") is None
+    await quota.give_back("ada")
+    assert await quota.take("ada") is None
+    await quota.give_back("nobody")  # no window open: nothing to give back, nothing made
+    assert await redis.exists("roomquota:nobody") == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+import orjson
 import pytest
 from redis.asyncio import Redis
 
@@ -13,6 +14,7 @@ from parley.storage.sends import (
     DELIVERED_TTL_SECONDS,
     SENT_TTL_SECONDS,
     DeliveryMarks,
+    MessageKey,
     SendLedger,
 )
 from tests.unit.support import make_message
@@ -36,7 +38,30 @@ async def test_an_admitted_send_is_pending_until_recorded(ledger: SendLedger) ->
     assert (repeat.outcome, repeat.message) == ("pending", first)
     await ledger.record(first)
     repeat = await ledger.admit(make_message(client_id="c1", text="again"))
-    assert (repeat.outcome, repeat.message) == ("stored", first)
+    # Stored: the record says where the message is (the caller reads it from DynamoDB).
+    assert (repeat.outcome, repeat.stored) == ("stored", MessageKey(first.room, first.id))
+
+
+async def test_a_stored_record_keeps_only_where_the_message_is(
+    ledger: SendLedger, redis: Redis
+) -> None:
+    # The record stays for 48 h: it must not hold the text (up to 16 KB).
+    message = make_message(room="random-talk", client_id="c1", text="\U0001f600" * 4000)
+    await ledger.admit(message)
+    assert await redis.strlen("sent:ada:c1") > 16000  # pending: the whole message, in bytes
+    await ledger.record(message)
+    assert await redis.get("sent:ada:c1") == f"s|random-talk|{message.id}"
+    assert await redis.memory_usage("sent:ada:c1") <= 128
+
+
+async def test_a_record_in_the_former_format_still_counts_as_stored(
+    ledger: SendLedger, redis: Redis
+) -> None:
+    # Written before the records shrank ("s" + the message as JSON), still within its 48 h.
+    message = make_message(client_id="c1")
+    await redis.set("sent:ada:c1", "s" + orjson.dumps(message.to_json()).decode())
+    repeat = await ledger.admit(make_message(client_id="c1"))
+    assert (repeat.outcome, repeat.stored) == ("stored", MessageKey(message.room, message.id))
 
 
 async def test_client_ids_belong_to_a_user_whatever_the_case(ledger: SendLedger) -> None:
