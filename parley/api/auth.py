@@ -14,6 +14,7 @@ from parley.api.deps import (
 )
 from parley.api.schemas import WITH_BODY, Credentials, UserPublic, error_responses
 from parley.errors import ErrorCode, Refused
+from parley.storage.sessions import session_ref
 from parley.storage.users import UsernameTaken
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -41,7 +42,10 @@ async def login(
     previous = session_key(request, services)
     try:
         session = await services.accounts.login(
-            username=body.username, password=body.password, address=address
+            username=body.username,
+            password=body.password,
+            address=address,
+            user_agent=request.headers.get("user-agent", ""),
         )
     except LoginLocked as locked:
         raise Refused(
@@ -71,7 +75,7 @@ async def logout(request: Request, services: ServicesDep, end_session: EndSessio
     key = session_key(request, services)
     if key:
         await services.sessions.delete(key)
-        await end_session(key)
+        await end_session(session_ref(key))
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     settings = services.settings
     response.delete_cookie(
