@@ -4,6 +4,7 @@ closed-loop login / history-page load, and session seeding for the capacity scen
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import secrets
 import time
 from array import array
@@ -69,8 +70,9 @@ async def create_room(http: aiohttp.ClientSession, url: str, cookie: str, name: 
 
 
 async def seed_sessions(redis_url: str, usernames: list[str], count: int, ttl: int) -> list[str]:
-    """`count` sessions written straight into Redis in the format of docs/reference.md (`sess:<key>`
-    holding JSON with "username", TTL = PARLEY_SESSION_TTL), cycling over `usernames`: the
+    """`count` sessions written straight into Redis in the format of docs/reference.md
+    (`sess:<SHA-256 hex of the cookie's secret>` holding JSON with "username", TTL =
+    PARLEY_SESSION_TTL), cycling over `usernames`: the
     capacity scenario needs thousands of cookies, and login is measured on its own."""
     redis = Redis.from_url(redis_url)
     keys = [secrets.token_urlsafe(32) for _ in range(count)]
@@ -81,7 +83,8 @@ async def seed_sessions(redis_url: str, usernames: list[str], count: int, ttl: i
                 for i in range(start, min(start + 1000, count)):
                     name = usernames[i % len(usernames)]
                     value = orjson.dumps({"username": name, "createdAt": created})
-                    pipe.set(f"sess:{keys[i]}", value, ex=ttl)
+                    digest = hashlib.sha256(keys[i].encode()).hexdigest()
+                    pipe.set(f"sess:{digest}", value, ex=ttl)
                 await pipe.execute()
     finally:
         await redis.aclose()

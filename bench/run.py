@@ -621,7 +621,7 @@ async def parley_capacity(
     count = cfg.capacity_deflate_sockets if deflate else cfg.capacity_sockets
     keys = await http_load.seed_sessions(stack.redis_url, usernames, count, SESSION_TTL)
     result = await capacity_scenario(server, cfg, list(keys), deflate=deflate)
-    result["sessions"] = "seeded in Redis (sess:<key>, as in docs/reference.md), one per socket"
+    result["sessions"] = "seeded in Redis (sess:<digest>, as in docs/reference.md), one per socket"
     log(_capacity_line(server.name, result))
     return result
 

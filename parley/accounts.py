@@ -1,4 +1,5 @@
-"""Registering and logging in: the rules, shared by the HTTP routes and the Lambda handler."""
+"""Registering, logging in and changing the password: the rules, shared by the HTTP routes and
+the Lambda handler."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 from parley.passwords import PasswordHasher, PasswordPolicy
 from parley.security_log import security_event
-from parley.storage.sessions import Session, SessionStore
+from parley.storage.sessions import Session, SessionInfo, SessionStore
 from parley.storage.throttle import LoginThrottle, RegistrationThrottle
 from parley.storage.users import UserStore
 
@@ -16,14 +17,14 @@ class InvalidCredentials(Exception):
     """Unknown user or wrong password: deliberately one error for both."""
 
 
+class WrongPassword(Exception):
+    """The current password given to change it is not the account's."""
+
+
 class TooManyAttempts(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"wait {retry_after} s")
         self.retry_after = retry_after
-
-
-# The name it had when an account could be locked; a throttled attempt is not a lock any more.
-LoginLocked = TooManyAttempts
 
 
 class WeakPassword(Exception):
@@ -72,9 +73,11 @@ class Accounts:
         await self.throttle.succeeded(account=username, address=address)
         return user.username
 
-    async def login(self, *, username: str, password: str, address: str) -> Session:
+    async def login(
+        self, *, username: str, password: str, address: str, user_agent: str = ""
+    ) -> Session:
         registered = await self.authenticate(username=username, password=password, address=address)
-        session = await self.sessions.create(registered)
+        session = await self.sessions.create(registered, user_agent=user_agent)
         security_event("logged_in", username=registered, session=session.ref, address=address)
         return session
 
@@ -90,3 +93,26 @@ class Accounts:
                 username=username,
                 failures=count.failures,
             )
+
+    async def change_password(
+        self, *, session: Session, current: str, new: str, address: str
+    ) -> list[SessionInfo]:
+        """Check `current` as a login would (throttled; a wrong one counts as a failed login,
+        so a stolen session cannot be used to guess the password), store the hash of `new`,
+        and end every other session of the account (OWASP Session Management Cheat Sheet,
+        "Renew the Session ID After Any Privilege Level Change"). Returns the sessions ended,
+        for the caller to tell their sockets. Raises WeakPassword, TooManyAttempts or
+        WrongPassword."""
+        problem = self.policy.problem(new)
+        if problem is not None:
+            raise WeakPassword(problem)
+        try:
+            username = await self.authenticate(
+                username=session.username, password=current, address=address
+            )
+        except InvalidCredentials:
+            raise WrongPassword from None
+        if not await self.users.set_password_hash(username, await self.hasher.hash(new)):
+            raise WrongPassword
+        security_event("password_changed", username=username, session=session.ref, address=address)
+        return await self.sessions.end_others(username, keep=session)

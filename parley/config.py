@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     )
     table_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{0,200}$")] = "parley-"
     session_ttl: Annotated[int, Field(ge=10, le=30 * 24 * 3600)] = 1800
+    # The absolute lifetime (OWASP Session Management Cheat Sheet, "Absolute Timeout"): a
+    # session ends this long after login however active it is.
+    session_max_age: Annotated[int, Field(ge=60, le=365 * 24 * 3600)] = 30 * 24 * 3600
     allowed_origins: str | None = None
     message_rate: Annotated[float, Field(gt=0, le=10_000)] = 10
     message_burst: Annotated[int, Field(ge=1, le=100_000)] = 30

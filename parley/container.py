@@ -38,6 +38,8 @@ REDIS_MAX_CONNECTIONS = 256
 REDIS_POOL_WAIT_SECONDS = 5
 
 # The session hook: tells a session's open sockets, on whichever instance, that it ended.
+# It takes the session's ref (`Session.ref`, `SessionInfo.ref`), not its secret, so a session
+# can be ended by one that never held its cookie (the list of sessions, a password change).
 EndSession = Callable[[str], Awaitable[None]]
 
 
@@ -117,7 +119,11 @@ class Container:
             redis = self._redis(stack)
             dynamo = await stack.enter_async_context(open_client(settings))
             tables = TableNames.with_prefix(settings.table_prefix)
-            sessions = SessionStore(redis, ttl_seconds=settings.session_ttl)
+            sessions = SessionStore(
+                redis,
+                ttl_seconds=settings.session_ttl,
+                max_age_seconds=settings.session_max_age,
+            )
             throttle = LoginThrottle(
                 redis,
                 LoginLimits(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import httpx
 
 PASSWORD = "correct horse battery"
@@ -27,3 +29,8 @@ async def login(http: httpx.AsyncClient, username: str, password: str = PASSWORD
 async def register_and_login(http: httpx.AsyncClient, username: str) -> str:
     await register(http, username)
     return await login(http, username)
+
+
+def sess_key(cookie: str) -> str:
+    """The Redis key of the session whose cookie is `cookie`: `sess:` + the SHA-256 of it."""
+    return f"sess:{hashlib.sha256(cookie.encode()).hexdigest()}"

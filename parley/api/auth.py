@@ -55,7 +55,10 @@ async def login(
     previous = session_key(request, services)
     try:
         session = await services.accounts.login(
-            username=body.username, password=body.password, address=address
+            username=body.username,
+            password=body.password,
+            address=address,
+            user_agent=request.headers.get("user-agent", ""),
         )
     except TooManyAttempts as throttled:
         raise Refused(
@@ -87,7 +90,7 @@ async def logout(
     key = session_key(request, services)
     if key:
         await services.sessions.delete(key)
-        await end_session(key)
+        await end_session(session_ref(key))
         security_event("logged_out", session=session_ref(key), address=address)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     settings = services.settings

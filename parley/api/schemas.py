@@ -11,6 +11,7 @@ from parley.errors import ErrorCode
 from parley.ids import ULID_PATTERN
 from parley.models import MessageJSON, Page, Room
 from parley.storage.rooms import room_id_for
+from parley.storage.sessions import Session, SessionInfo
 
 Username = Annotated[
     str, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -37,6 +38,30 @@ class UserPublic(BaseModel):
 # line and paragraph separators (Zl, Zp), private use (Co), surrogates (Cs), unassigned (Cn).
 # Spaces and every printable letter, mark, digit, punctuation and symbol pass.
 UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
+
+
+class PasswordChange(Strict):
+    # Not `Password`: the current password is only checked, never judged by today's rules.
+    current: Annotated[str, Field(min_length=1, max_length=128)]
+    new: Password
+
+
+class SessionPublic(BaseModel):
+    id: str
+    createdAt: str
+    lastSeenAt: str
+    userAgent: str
+    current: bool
+
+    @classmethod
+    def of(cls, info: SessionInfo, *, current: Session) -> SessionPublic:
+        return cls(
+            id=info.id,
+            createdAt=info.created_at,
+            lastSeenAt=info.last_seen_at,
+            userAgent=info.user_agent,
+            current=info.id == current.id,
+        )
 
 
 class RoomCreate(Strict):

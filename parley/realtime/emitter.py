@@ -10,7 +10,6 @@ from redis.asyncio import Redis
 
 from parley.models import Message
 from parley.realtime.channels import room_channel, session_channel, socketio_channel
-from parley.storage.sessions import session_ref
 
 
 class _StrictRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
@@ -34,11 +33,10 @@ class RedisEmitter:
             "message", message.to_json(), room=room_channel(message.room), namespace="/"
         )
 
-    async def end_session(self, key: str) -> None:
-        """The sockets of this session, on whichever instance, hear that it ended; each
-        instance's sweep drops them."""
-        channel = session_channel(session_ref(key))
-        await self._manager.emit("session_expired", {}, room=channel, namespace="/")
+    async def end_session(self, ref: str) -> None:
+        """The sockets of this session (its `Session.ref`), on whichever instance, hear that it
+        ended; each instance's sweep drops them."""
+        await self._manager.emit("session_expired", {}, room=session_channel(ref), namespace="/")
 
     async def close(self) -> None:
         redis: Redis | None = self._manager.redis

@@ -186,13 +186,12 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await asyncio.sleep(ACK_FLUSH_SECONDS)
         await self.expire([sid])
 
-    async def expire_session(self, key: str) -> None:
-        """A session ended (logout): its sockets on every instance hear it now; sockets here
-        are dropped at once, those elsewhere by their instance's sweep."""
-        local = [sid for sid, c in self.connections.items() if c.session_key == key]
-        await self.emit(
-            "session_expired", {}, room=session_channel(session_ref(key)), skip_sid=local
-        )
+    async def expire_session(self, ref: str) -> None:
+        """A session ended (logout, ended from the list of sessions, a password change): its
+        sockets on every instance hear it now; sockets here are dropped at once, those
+        elsewhere by their instance's sweep. `ref` is the session's `Session.ref`."""
+        local = [sid for sid, c in self.connections.items() if session_ref(c.session_key) == ref]
+        await self.emit("session_expired", {}, room=session_channel(ref), skip_sid=local)
         await self.expire(local)
 
     async def sweep_sessions(self) -> None:

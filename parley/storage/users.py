@@ -53,3 +53,21 @@ class UserStore:
         if item is None:
             return None
         return User(username=item["name"]["S"], password_hash=item["passwordHash"]["S"])
+
+    async def set_password_hash(self, username: str, password_hash: str) -> bool:
+        """Replace the account's password hash; False when there is no such account (the
+        condition keeps an update from creating a half item)."""
+        with unavailable_on_failure():
+            try:
+                await self._client.update_item(
+                    TableName=self._table,
+                    Key={"username": {"S": username.lower()}},
+                    UpdateExpression="SET passwordHash = :hash",
+                    ConditionExpression="attribute_exists(username)",
+                    ExpressionAttributeValues={":hash": {"S": password_hash}},
+                )
+            except ClientError as exc:
+                if is_conditional_failure(exc):
+                    return False
+                raise
+        return True

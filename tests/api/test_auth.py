@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from tests.conftest import StartApp
 from tests.servers import AppServer
-from tests.utils import PASSWORD, login, register, register_and_login
+from tests.utils import PASSWORD, login, register, register_and_login, sess_key
 
 UNAUTHORIZED = {"error": "Unauthorized", "code": "unauthorized", "redirect": "/login"}
 
@@ -58,10 +58,10 @@ async def test_login_creates_session_key_with_ttl(
 ) -> None:
     cookie = await register_and_login(http, username)
     assert len(cookie) >= 22  # at least 128 bits, url-safe base64
-    stored = await redis.get(f"sess:{cookie}")
+    stored = await redis.get(sess_key(cookie))
     assert stored is not None
     assert '"username":"' + username + '"' in stored
-    ttl = await redis.ttl(f"sess:{cookie}")
+    ttl = await redis.ttl(sess_key(cookie))
     assert 1790 <= ttl <= 1800
 
 
@@ -69,9 +69,9 @@ async def test_each_request_slides_the_ttl(
     http: httpx.AsyncClient, redis: Redis, username: str
 ) -> None:
     cookie = await register_and_login(http, username)
-    await redis.expire(f"sess:{cookie}", 100)
+    await redis.expire(sess_key(cookie), 100)
     assert (await http.get("/api/auth/me")).status_code == 200
-    assert await redis.ttl(f"sess:{cookie}") >= 1790
+    assert await redis.ttl(sess_key(cookie)) >= 1790
 
 
 async def test_reload_keeps_you_logged_in(app: AppServer, username: str) -> None:
@@ -89,7 +89,7 @@ async def test_logout_deletes_the_key_and_the_cookie_stops_working(
     response = await http.post("/api/auth/logout")
     assert response.status_code == 204
     assert "parley_session=" in response.headers["set-cookie"]
-    assert await redis.exists(f"sess:{cookie}") == 0
+    assert await redis.exists(sess_key(cookie)) == 0
     async with httpx.AsyncClient(base_url=app.url, cookies={"parley_session": cookie}) as stale:
         response = await stale.get("/api/auth/me")
     assert response.status_code == 401
@@ -100,7 +100,7 @@ async def test_expired_session_answers_401_with_redirect(
     http: httpx.AsyncClient, redis: Redis, username: str
 ) -> None:
     cookie = await register_and_login(http, username)
-    await redis.pexpire(f"sess:{cookie}", 300)
+    await redis.pexpire(sess_key(cookie), 300)
     await asyncio.sleep(0.6)
     response = await http.get("/api/auth/me")
     assert response.status_code == 401
@@ -137,18 +137,18 @@ async def test_every_protected_route_needs_a_session(http: httpx.AsyncClient) ->
 async def test_login_issues_a_new_id_and_ends_the_presented_one(
     app: AppServer, redis: Redis, username: str
 ) -> None:
-    await redis.set("sess:planted-by-attacker", '{"username": "nobody"}')
+    await redis.set(sess_key("planted-by-attacker"), '{"username": "nobody"}')
     async with httpx.AsyncClient(
         base_url=app.url, cookies={"parley_session": "planted-by-attacker"}
     ) as http:
         await register(http, username)
         cookie = await login(http, username)
     assert cookie != "planted-by-attacker"
-    assert await redis.exists("sess:planted-by-attacker") == 0
+    assert await redis.exists(sess_key("planted-by-attacker")) == 0
     second = httpx.AsyncClient(base_url=app.url, cookies={"parley_session": cookie})
     async with second:
         assert await login(second, username) != cookie
-    assert await redis.exists(f"sess:{cookie}") == 0
+    assert await redis.exists(sess_key(cookie)) == 0
 
 
 async def test_unknown_user_and_wrong_password_look_the_same(

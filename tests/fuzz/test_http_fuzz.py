@@ -51,6 +51,9 @@ OPERATIONS: dict[tuple[str, str], bool] = {
     ("POST", "/api/auth/login"): False,
     ("POST", "/api/auth/logout"): True,
     ("GET", "/api/auth/me"): True,
+    ("GET", "/api/auth/sessions"): True,
+    ("DELETE", "/api/auth/sessions/{id}"): True,
+    ("POST", "/api/auth/password"): True,
     ("GET", "/api/rooms"): True,
     ("POST", "/api/rooms"): True,
     ("GET", "/api/rooms/{room}/messages"): True,
@@ -58,6 +61,9 @@ OPERATIONS: dict[tuple[str, str], bool] = {
     ("GET", "/readyz"): False,
 }
 LOGOUT = ("POST", "/api/auth/logout")
+# Each wrong current password counts as a failed login of the account: fuzzed as the shared
+# user, it would lock that user out of the logins every other operation needs.
+PASSWORD_CHANGE = ("POST", "/api/auth/password")
 
 CHECKS: list[CheckFunction] = [
     not_a_server_error,
@@ -110,6 +116,10 @@ def api_schema(http_fuzz_app: AppServer) -> schemathesis.BaseSchema:
 
 @pytest.fixture(scope="module")
 def fuzz_user(http_fuzz_app: AppServer) -> str:
+    return _new_user(http_fuzz_app)
+
+
+def _new_user(http_fuzz_app: AppServer) -> str:
     username = f"fuzz_{secrets.token_hex(4)}"
     with httpx.Client(base_url=http_fuzz_app.url, timeout=10) as http:
         response = http.post(
@@ -161,6 +171,8 @@ def test_operation_fuzz(
 ) -> None:
     operation = api_schema[path][method]
     report = Report(operation.label, identity)
+    if (method, path) == PASSWORD_CHANGE:
+        fuzz_user = _new_user(http_fuzz_app)
     base_url = http_fuzz_app.url
 
     def headers_for_case() -> dict[str, str]:

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from tests.conftest import Connect, Signup, StartApp
 from tests.realtime.client import ChatClient
 from tests.servers import AppServer
+from tests.utils import sess_key
 
 WITHIN = 5.0
 
@@ -44,7 +45,7 @@ async def test_expiry_kicks_the_socket(signup: Signup, connect: Connect, redis: 
     person = await signup()
     client = await connect(person)
     await client.join()
-    await redis.pexpire(f"sess:{person.cookie}", 200)
+    await redis.pexpire(sess_key(person.cookie), 200)
     await assert_kicked(client)
 
 
@@ -54,7 +55,7 @@ async def test_events_after_the_session_ended_are_refused(
     person = await signup()
     client = await connect(person)
     await client.join()
-    await redis.delete(f"sess:{person.cookie}")
+    await redis.delete(sess_key(person.cookie))
     ack = await client.send("ghost")
     assert ack == {"ok": False, "error": "session expired", "code": "unauthorized"}
     await assert_kicked(client)
@@ -65,9 +66,9 @@ async def test_socket_events_slide_the_session_ttl(
 ) -> None:
     person = await signup()
     client = await connect(person)
-    await redis.expire(f"sess:{person.cookie}", 100)
+    await redis.expire(sess_key(person.cookie), 100)
     await client.join()
-    assert await redis.ttl(f"sess:{person.cookie}") > 1000
+    assert await redis.ttl(sess_key(person.cookie)) > 1000
 
 
 async def test_flushed_redis_kicks_every_socket(start_server: StartApp, signup: Signup) -> None:
@@ -90,7 +91,7 @@ async def test_flushed_redis_kicks_every_socket(start_server: StartApp, signup: 
 
 async def test_a_stale_cookie_cannot_connect(app: AppServer, signup: Signup, redis: Redis) -> None:
     person = await signup()
-    await redis.delete(f"sess:{person.cookie}")
+    await redis.delete(sess_key(person.cookie))
     client = ChatClient(app, person.cookie)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await client.connect()

@@ -1,6 +1,7 @@
 """Registering and logging in: one error for an unknown name or a wrong password, failures
 throttled (never a lock of the account), a success starting a session, common passwords and
-too many registrations refused, each event logged without a secret."""
+too many registrations refused, each event logged without a secret. Changing the password:
+checked and throttled like a login, and every other session ends."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ import logging
 import pytest
 from redis.asyncio import Redis
 
-from parley.accounts import Accounts, InvalidCredentials, TooManyAttempts, WeakPassword
+from parley.accounts import (
+    Accounts,
+    InvalidCredentials,
+    TooManyAttempts,
+    WeakPassword,
+    WrongPassword,
+)
 from parley.passwords import PasswordHasher, PasswordPolicy
 from parley.storage.dynamo import DynamoClient, TableNames
 from parley.storage.sessions import SessionStore
@@ -157,3 +164,68 @@ async def test_a_success_forgets_the_accounts_failures(accounts: Accounts) -> No
     with pytest.raises(InvalidCredentials):
         await accounts.login(username=name, password="wrong password", address="192.0.2.1")
     await accounts.login(username=name, password=PASSWORD, address="192.0.2.1")
+
+
+async def test_login_records_the_user_agent(accounts: Accounts) -> None:
+    name = new_name("ada")
+    await register(accounts, name)
+    await accounts.login(username=name, password=PASSWORD, address="192.0.2.1", user_agent="UA/1")
+    [info] = await accounts.sessions.for_user(name)
+    assert info.user_agent == "UA/1"
+
+
+async def test_changing_the_password_ends_every_other_session(accounts: Accounts) -> None:
+    name = new_name("ada")
+    await register(accounts, name)
+    here, there, elsewhere = [
+        await accounts.login(username=name, password=PASSWORD, address="192.0.2.1")
+        for _ in range(3)
+    ]
+    ended = await accounts.change_password(
+        session=here, current=PASSWORD, new="a new passphrase", address="192.0.2.1"
+    )
+    assert sorted(info.ref for info in ended) == sorted([there.ref, elsewhere.ref])
+    assert await accounts.sessions.which_alive([here.key, there.key, elsewhere.key]) == [
+        True,
+        False,
+        False,
+    ]
+    with pytest.raises(InvalidCredentials):
+        await accounts.login(username=name, password=PASSWORD, address="192.0.2.1")
+    await accounts.login(username=name, password="a new passphrase", address="192.0.2.1")
+
+
+async def test_a_wrong_current_password_changes_nothing_and_counts_as_a_failed_login(
+    accounts: Accounts,
+) -> None:
+    name = new_name("ada")
+    await register(accounts, name)
+    here = await accounts.login(username=name, password=PASSWORD, address=HOME)
+    other = await accounts.login(username=name, password=PASSWORD, address=HOME)
+    for _ in range(2):  # free_failures=2 for this account from ELSEWHERE
+        with pytest.raises(WrongPassword):
+            await accounts.change_password(
+                session=here, current="not the password", new="whatever-new", address=ELSEWHERE
+            )
+    assert await accounts.sessions.which_alive([here.key, other.key]) == [True, True]
+    # From that address both a login and a change now wait; the owner at home is never locked.
+    with pytest.raises(TooManyAttempts):
+        await accounts.login(username=name, password=PASSWORD, address=ELSEWHERE)
+    with pytest.raises(TooManyAttempts):
+        await accounts.change_password(
+            session=here, current=PASSWORD, new="whatever-new", address=ELSEWHERE
+        )
+    await accounts.login(username=name, password=PASSWORD, address=HOME)
+
+
+async def test_a_common_new_password_is_refused_before_the_current_one_is_checked(
+    accounts: Accounts,
+) -> None:
+    name = new_name("ada")
+    await register(accounts, name)
+    here = await accounts.login(username=name, password=PASSWORD, address=HOME)
+    with pytest.raises(WeakPassword):
+        await accounts.change_password(
+            session=here, current="not the password", new="password1", address=HOME
+        )
+    await accounts.login(username=name, password=PASSWORD, address=HOME)

@@ -26,6 +26,7 @@ def test_defaults() -> None:
     )
     assert settings.cookie_secure
     assert settings.stream_consumer
+    assert settings.session_max_age == 30 * 24 * 3600
 
 
 def test_the_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,6 +70,11 @@ def test_blank_optional_values_are_unset(monkeypatch: pytest.MonkeyPatch) -> Non
         ),
         ("PARLEY_TABLE_PREFIX", "no spaces", "PARLEY_TABLE_PREFIX: String should match pattern"),
         ("PARLEY_SESSION_TTL", "5", "PARLEY_SESSION_TTL: Input should be greater than or equal"),
+        (
+            "PARLEY_SESSION_MAX_AGE",
+            "59",
+            "PARLEY_SESSION_MAX_AGE: Input should be greater than or equal to 60",
+        ),
         ("PARLEY_MESSAGE_RATE", "0", "PARLEY_MESSAGE_RATE: Input should be greater than 0"),
         ("PARLEY_BCRYPT_ROUNDS", "3", "PARLEY_BCRYPT_ROUNDS: Input should be greater than or"),
         ("PARLEY_COOKIE_SECURE", "maybe", "PARLEY_COOKIE_SECURE: Input should be a valid boolean"),

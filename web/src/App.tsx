@@ -1,5 +1,6 @@
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
 import { AuthProvider } from './auth/AuthProvider';
+import { SESSIONS_PATH, SessionsPage } from './components/account/SessionsPage';
 import { Login } from './components/auth/Login';
 import { Register } from './components/auth/Register';
 import { ChatRoom } from './components/chat/ChatRoom';
@@ -16,6 +17,7 @@ export function AppRoutes() {
       <Route element={<ProtectedRoute />}>
         <Route path="/" element={<ChatRoom />} />
         <Route path="/rooms/:room" element={<ChatRoom />} />
+        <Route path={SESSIONS_PATH} element={<SessionsPage />} />
       </Route>
       <Route path="*" element={<Navigate to="/" replace />} />
     </Routes>

@@ -3,7 +3,7 @@
 // the one 401 rule: code `unauthorized` means the session is gone, so the handler registered by
 // the auth provider sends the user to /login.
 import { errorCodeOf } from './errors';
-import type { ErrorCode, MessagePage, Room, User } from './types';
+import type { ErrorCode, MessagePage, Room, SessionInfo, User } from './types';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -124,6 +124,12 @@ export const api = {
     request<User>('POST', '/api/auth/login', { body: { username, password }, sessionRequired: false }),
   logout: () => request<void>('POST', '/api/auth/logout', { sessionRequired: false }),
   me: () => request<User>('GET', '/api/auth/me'),
+  listSessions: () => request<SessionInfo[]>('GET', '/api/auth/sessions'),
+  /** Ends one of the caller's sessions, wherever it is open. */
+  endSession: (id: string) => request<void>('DELETE', `/api/auth/sessions/${encodeURIComponent(id)}`),
+  /** Every other session of the account ends; this one stays. */
+  changePassword: (current: string, next: string) =>
+    request<void>('POST', '/api/auth/password', { body: { current, new: next } }),
   listRooms: () => request<Room[]>('GET', '/api/rooms'),
   createRoom: (name: string) => request<Room>('POST', '/api/rooms', { body: { name } }),
   /** The page just older than `before`: the latest page without it. */

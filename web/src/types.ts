@@ -4,6 +4,16 @@ export interface User {
   username: string;
 }
 
+/** One of the caller's live sessions (GET /api/auth/sessions); `id` is public, not the secret. */
+export interface SessionInfo {
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  userAgent: string;
+  /** The session of this very browser. */
+  current: boolean;
+}
+
 export interface Room {
   id: string;
   name: string;

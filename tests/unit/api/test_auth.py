@@ -6,7 +6,7 @@ import httpx
 from redis.asyncio import Redis
 
 from tests.unit.support import new_name
-from tests.utils import PASSWORD
+from tests.utils import PASSWORD, sess_key
 
 
 def credentials(name: str, password: str = PASSWORD) -> dict[str, str]:
@@ -67,8 +67,8 @@ async def test_a_login_ends_the_session_it_was_presented_with(
     await http.post("/api/auth/login", json=credentials(logged_in))
     after = http.cookies["parley_session"]
     assert after != before
-    assert not await redis.exists(f"sess:{before}")
-    assert await redis.exists(f"sess:{after}")
+    assert not await redis.exists(sess_key(before))
+    assert await redis.exists(sess_key(after))
 
 
 async def test_logout_ends_the_session_and_clears_the_cookie(
@@ -78,7 +78,7 @@ async def test_logout_ends_the_session_and_clears_the_cookie(
     response = await http.post("/api/auth/logout")
     assert response.status_code == 204
     assert 'parley_session=""' in response.headers["set-cookie"]
-    assert not await redis.exists(f"sess:{key}")
+    assert not await redis.exists(sess_key(key))
     http.cookies.set("parley_session", key)
     assert (await http.get("/api/auth/me")).status_code == 401
 

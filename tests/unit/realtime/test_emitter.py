@@ -59,7 +59,7 @@ async def test_a_message_is_published_to_its_room(emitter: RedisEmitter, channel
 async def test_a_session_end_is_published_to_its_sockets(
     emitter: RedisEmitter, channel: PubSub
 ) -> None:
-    await emitter.end_session("the-session-key")
+    await emitter.end_session(session_ref("the-session-key"))
     event = await published(channel)
     assert (event["event"], event["room"]) == (
         "session_expired",

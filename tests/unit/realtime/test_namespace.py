@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from tests.realtime.client import ChatClient
 from tests.unit.realtime.conftest import InProcessServer, Person, Tab, sign_up
+from tests.utils import sess_key
 
 
 async def test_a_socket_needs_a_live_session(chat_server: InProcessServer, redis: Redis) -> None:
@@ -135,7 +136,7 @@ async def test_an_event_after_the_session_ended_expires_the_socket(
     person: Person, open_tab: Tab, redis: Redis
 ) -> None:
     tab = await open_tab(person)
-    await redis.delete(f"sess:{person.cookie}")
+    await redis.delete(sess_key(person.cookie))
     assert await tab.call("join", {"room": "general"}) == {
         "ok": False,
         "error": "session expired",

@@ -42,3 +42,16 @@ async def test_dynamodb_away_is_storage_unavailable(users: UserStore, dynamo: Dy
         await users.create(username=new_name(), password_hash="hash")
     with refused(dynamo, "GetItem"), pytest.raises(StorageUnavailable):
         await users.get(new_name())
+
+
+async def test_a_password_hash_is_replaced(users: UserStore) -> None:
+    name = new_name("Ada")
+    await users.create(username=name, password_hash="old")
+    assert await users.set_password_hash(name.upper(), "new")
+    assert await users.get(name) == User(username=name, password_hash="new")
+
+
+async def test_no_hash_is_set_for_an_unknown_user(users: UserStore) -> None:
+    name = new_name("nobody")
+    assert not await users.set_password_hash(name, "new")
+    assert await users.get(name) is None

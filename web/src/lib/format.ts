@@ -31,3 +31,16 @@ export function typingText(names: readonly string[]): string {
 export function codePointLength(text: string): number {
   return Array.from(text).length;
 }
+
+const day = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+
+/** How long ago, roughly: "just now", "5 min ago", "3 h ago", else the date. */
+export function formatAgo(iso: string, now: number = Date.now()): string {
+  const date = parse(iso);
+  if (!date) return '';
+  const seconds = Math.max(0, Math.floor((now - date.getTime()) / 1000));
+  if (seconds < 60) return 'just now';
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
+  return day.format(date);
+}

@@ -9,6 +9,7 @@ import { useRooms } from '../../hooks/useRooms';
 import { useSidebar } from '../../hooks/useSidebar';
 import { useTyping } from '../../hooks/useTyping';
 import type { Room } from '../../types';
+import { AccountMenu } from '../account/AccountMenu';
 import { Composer } from './Composer';
 import { ConnectionBanner } from './ConnectionBanner';
 import { CreateRoomForm } from './CreateRoomForm';
@@ -59,6 +60,7 @@ export function ChatRoom() {
         <p className="whoami">
           Signed in as <strong>{username}</strong>
         </p>
+        <AccountMenu />
         <button type="button" className="button" onClick={onLogout}>
           Log out
         </button>
