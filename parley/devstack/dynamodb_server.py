@@ -462,7 +462,7 @@ def configure_process() -> None:
     # moto wraps every backend app in flask_cors (Access-Control-Allow-Origin: *) unless this
     # is set; it read MOTO_DISABLE_GLOBAL_CORS at import, so set the flag it copied.
     os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
-    moto_werkzeug_app.DISABLE_GLOBAL_CORS = True
+    moto_werkzeug_app.DISABLE_GLOBAL_CORS = True  # type: ignore[attr-defined]  # imported, not exported
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="dynamodb: %(message)s")
     # One line per request drowns the `parley dev` console; errors still get through.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
