@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from parley.logs import LogFormat
@@ -49,17 +49,37 @@ class Settings(BaseSettings):
     # Behind a proxy that sets it (CloudFront: CloudFront-Viewer-Address), the header that
     # carries the client's address, for per-address login throttling.
     client_ip_header: str | None = None
+    # The value the trusted front (CloudFront) sends in X-Parley-Origin-Verify. The client-IP
+    # header above is honoured only on requests that carry it: anyone else can write that header.
+    origin_secret: SecretStr | None = None
+    # Lambdas: Secrets Manager secrets holding PARLEY_REDIS_URL and PARLEY_ORIGIN_SECRET, read
+    # once at cold start (parley/aws/runtime.py) instead of sitting in the environment.
+    redis_url_secret_arn: str | None = None
+    origin_secret_arn: str | None = None
     # Off where another runner (the Lambda of infra/template.yaml) reads the stream.
     stream_consumer: bool = True
     # "auto": readable lines under `parley dev` on a terminal, JSON lines otherwise.
     log_format: LogFormat = "auto"
 
     @field_validator(
-        "redis_url", "dynamodb_endpoint", "allowed_origins", "web_dist", "client_ip_header"
+        "redis_url",
+        "dynamodb_endpoint",
+        "allowed_origins",
+        "web_dist",
+        "client_ip_header",
+        "redis_url_secret_arn",
+        "origin_secret_arn",
     )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @field_validator("origin_secret", mode="before")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("redis_url")
     @classmethod

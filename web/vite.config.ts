@@ -7,14 +7,36 @@ const BACKEND = 'http://127.0.0.1:8000';
 
 // The back end only accepts browser requests whose Origin it allows (PARLEY_ALLOWED_ORIGINS),
 // and the dev server's own origin (http://localhost:5173) is not one of them. In development the
-// proxy presents the back end's own origin instead; production serves everything from one origin.
+// proxy presents the back end's own origin instead, but only for a page of the dev server itself:
+// any other Origin (a page on another site calling http://localhost:5173/api) reaches the back end
+// unchanged, so its CSRF and socket origin checks still refuse it. Vite's own Host check
+// (server.allowedHosts) keeps DNS-rebound names from posing as the dev server.
+export function isDevServerOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin || !host) return false;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  const scheme = url.protocol === 'http:' || url.protocol === 'https:';
+  return scheme && url.origin === origin.replace(/\/$/, '') && url.host === host.toLowerCase();
+}
+
+type HeaderRequest = { getHeader(name: string): unknown; setHeader(name: string, value: string): unknown };
+type IncomingRequest = { headers: Record<string, string | string[] | undefined> };
+
+export function presentOwnOriginAsBackend(outgoing: HeaderRequest, incoming: IncomingRequest): void {
+  const origin = outgoing.getHeader('origin');
+  const host = incoming.headers.host;
+  if (typeof origin === 'string' && typeof host === 'string' && isDevServerOrigin(origin, host)) {
+    outgoing.setHeader('origin', BACKEND);
+  }
+}
+
 const presentBackendOrigin: ProxyOptions['configure'] = (proxy) => {
-  proxy.on('proxyReq', (request) => {
-    if (request.getHeader('origin')) request.setHeader('origin', BACKEND);
-  });
-  proxy.on('proxyReqWs', (request) => {
-    if (request.getHeader('origin')) request.setHeader('origin', BACKEND);
-  });
+  proxy.on('proxyReq', (request, incoming) => presentOwnOriginAsBackend(request, incoming));
+  proxy.on('proxyReqWs', (request, incoming) => presentOwnOriginAsBackend(request, incoming));
 };
 
 export default defineConfig({

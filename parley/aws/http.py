@@ -8,7 +8,8 @@ from typing import Any
 from mangum import Mangum
 
 from parley.app import create_api
-from parley.config import Settings, load_settings
+from parley.aws.runtime import cold_start_settings
+from parley.config import Settings
 
 # Built on the first invocation and kept for the life of the Lambda container.
 _adapter: Mangum | None = None
@@ -23,6 +24,6 @@ def make_handler(settings: Settings) -> Mangum:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _adapter
     if _adapter is None:
-        _adapter = make_handler(load_settings())
+        _adapter = make_handler(cold_start_settings())
     response: dict[str, Any] = _adapter(event, context)
     return response

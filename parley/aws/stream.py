@@ -13,15 +13,23 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from parley.config import Settings, load_settings
+from parley.aws.runtime import cold_start_settings
+from parley.config import Settings
 from parley.container import Container
 from parley.ingest.pipeline import IngestStats, StreamRecord, process_record
 
 log = logging.getLogger(__name__)
 
 
+# Read on the first invocation and kept for the life of the Lambda container.
+_settings: Settings | None = None
+
+
 def handler(event: dict[str, Any], context: object = None) -> dict[str, list[dict[str, str]]]:
-    return asyncio.run(handle_records(event.get("Records", []), load_settings()))
+    global _settings
+    if _settings is None:
+        _settings = cold_start_settings()
+    return asyncio.run(handle_records(event.get("Records", []), _settings))
 
 
 async def handle_records(

@@ -33,6 +33,7 @@ import argparse
 import errno
 import fcntl
 import io
+import ipaddress
 import json
 import logging
 import os
@@ -50,6 +51,7 @@ from types import FrameType
 from typing import Any, BinaryIO
 
 import moto.dynamodb.models.table as moto_table
+import moto.moto_server.werkzeug_app as moto_werkzeug_app
 from moto.core.utils import utcnow as moto_utcnow
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -76,7 +78,9 @@ CONTENT_TYPE = "application/x-amz-json-1.0"
 READ_ACTIONS = frozenset({"Query", "Scan", "BatchGetItem", "TransactGetItems"})
 READ_PREFIXES = ("Describe", "List", "Get")
 PARTIQL_ACTIONS = frozenset({"ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"})
-RESET_PATH = "/moto-api/reset"
+# moto's own control routes (reset, recorder, state manager, dashboard): none of them for clients.
+MOTO_API_PREFIX = "/moto-api"
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 log = logging.getLogger("parley.devstack.dynamodb")
 
@@ -282,10 +286,53 @@ def parse_body(body: bytes) -> Any:
         return body.decode("utf-8", "replace")
 
 
-class DurableDynamoApp:
-    """WSGI middleware in front of moto: journals DynamoDB writes and serializes DynamoDB."""
+def host_name(host_header: str) -> str:
+    """The name of a Host header without its port: "127.0.0.1:8000" -> "127.0.0.1",
+    "[::1]:8000" -> "::1"."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
 
-    def __init__(self, dispatcher: DomainDispatcherApplication, journal: Journal) -> None:
+
+def is_loopback_host(host_header: str, also: frozenset[str] = frozenset()) -> bool:
+    """Whether a Host header names this machine's loopback (or the address the server was
+    explicitly bound to). A DNS-rebinding page sends its own name: attacker.example."""
+    name = host_name(host_header)
+    if name in LOOPBACK_NAMES or name in also:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def refused(status: str, message: str) -> Response:
+    body = json.dumps({"__type": "AccessDeniedException", "message": message}).encode()
+    headers = [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))]
+    return Response(status, headers, body)
+
+
+def without_cors(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in headers if not k.lower().startswith("access-control-")]
+
+
+class DurableDynamoApp:
+    """WSGI middleware in front of moto: journals DynamoDB writes and serializes DynamoDB.
+
+    It is also the dev database's only door, so no web page can read it: a request whose Host
+    is not a loopback name (DNS rebinding) is refused, moto's ``/moto-api/`` routes (reset,
+    recorder) are not served, and no response carries CORS headers (moto's server otherwise
+    answers every origin with ``Access-Control-Allow-Origin: *``)."""
+
+    def __init__(
+        self,
+        dispatcher: DomainDispatcherApplication,
+        journal: Journal,
+        *,
+        allowed_hosts: frozenset[str] = frozenset(),
+    ) -> None:
+        self._allowed_hosts = frozenset(host_name(h) for h in allowed_hosts)
         self._dispatcher = dispatcher
         self._journal = journal
         self._backends: dict[str, WSGIApp] = {}
@@ -296,13 +343,16 @@ class DurableDynamoApp:
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if is_dynamodb(target):
+        path = str(environ.get("PATH_INFO", ""))
+        if not is_loopback_host(environ.get("HTTP_HOST", ""), self._allowed_hosts):
+            response = refused("403 Forbidden", "this endpoint answers loopback host names only")
+        elif path == MOTO_API_PREFIX or path.startswith(MOTO_API_PREFIX + "/"):
+            response = refused("404 Not Found", "moto's control routes are turned off")
+        elif is_dynamodb(target):
             response = self._dynamodb(environ, target)
-        elif environ.get("PATH_INFO") == RESET_PATH:
-            response = self._reset(environ)
         else:
-            return self._dispatcher(environ, start_response)  # type: ignore[no-any-return]
-        start_response(response.status, response.headers)
+            response = call_app(self._dispatcher, environ)
+        start_response(response.status, without_cors(response.headers))
         return [response.body]
 
     def _dynamodb(self, environ: WSGIEnviron, target: str) -> Response:
@@ -328,13 +378,6 @@ class DurableDynamoApp:
             # moto forgets shard iterators on restart and answers a stale one with a 500, which
             # botocore retries; AWS says ExpiredIteratorException, which stream readers handle.
             return expired_iterator()
-
-    def _reset(self, environ: WSGIEnviron) -> Response:
-        with self._lock:
-            response = call_app(self._dispatcher, environ)
-            if response.ok:
-                self._journal.clear()
-            return response
 
     def _apply(self, environ: WSGIEnviron, target: str) -> Response:
         # moto's dispatcher lists its package directory on every request to pick the backend;
@@ -416,6 +459,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def configure_process() -> None:
     os.environ["MOTO_ACCOUNT_ID"] = ACCOUNT_ID
+    # moto wraps every backend app in flask_cors (Access-Control-Allow-Origin: *) unless this
+    # is set; it read MOTO_DISABLE_GLOBAL_CORS at import, so set the flag it copied.
+    os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
+    moto_werkzeug_app.DISABLE_GLOBAL_CORS = True  # type: ignore[attr-defined]  # imported, not exported
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="dynamodb: %(message)s")
     # One line per request drowns the `parley dev` console; errors still get through.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -484,7 +531,7 @@ def run(args: argparse.Namespace, stop: threading.Event) -> int:
         # moto calls itself on this port for cross-service callbacks, as its own server does.
         os.environ["MOTO_PORT"] = str(sock.getsockname()[1])
         dispatcher = DomainDispatcherApplication(create_backend_app)
-        app = DurableDynamoApp(dispatcher, journal)
+        app = DurableDynamoApp(dispatcher, journal, allowed_hosts=frozenset({args.host}))
         try:
             replayed = app.replay(entries, stop)
             if not stop.is_set():

@@ -197,6 +197,15 @@ async def test_concurrent_registrations_of_one_name_give_one_201(
     assert codes == [201] + [409] * 11
 
 
+# The client-address header counts only on requests from the trusted front, which proves itself
+# with the origin secret (as CloudFront does).
+ORIGIN_SECRET = "test-origin-secret"
+
+
+def seen_from(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address, "X-Parley-Origin-Verify": ORIGIN_SECRET}
+
+
 @pytest.fixture(scope="module")
 def throttled_app(start_server: StartApp) -> AppServer:
     return start_server(
@@ -206,6 +215,7 @@ def throttled_app(start_server: StartApp) -> AppServer:
         PARLEY_LOGIN_DELAY_SECONDS="600",
         PARLEY_LOGIN_MAX_FAILURES_PER_ADDRESS="6",
         PARLEY_CLIENT_IP_HEADER="X-Forwarded-For",
+        PARLEY_ORIGIN_SECRET=ORIGIN_SECRET,
     )
 
 
@@ -214,7 +224,7 @@ async def test_failed_logins_hold_back_that_address_but_never_lock_the_owner_out
 ) -> None:
     # The rule that replaced the lock of an account (issue 14): failures from one address make
     # that address wait, even with the right password, while the owner elsewhere logs in.
-    guesser = {"X-Forwarded-For": "10.0.0.1"}
+    guesser = seen_from("10.0.0.1")
     async with httpx.AsyncClient(base_url=throttled_app.url) as http:
         await register(http, username)
         for _ in range(3):
@@ -238,7 +248,7 @@ async def test_failed_logins_hold_back_that_address_but_never_lock_the_owner_out
         response = await http.post(
             "/api/auth/login",
             json={"username": username, "password": PASSWORD},
-            headers={"X-Forwarded-For": "10.0.1.1"},
+            headers=seen_from("10.0.1.1"),
         )
         assert response.status_code == 200
 
@@ -246,7 +256,7 @@ async def test_failed_logins_hold_back_that_address_but_never_lock_the_owner_out
 async def test_concurrent_wrong_logins_are_checked_only_as_often_as_allowed(
     throttled_app: AppServer, username: str
 ) -> None:
-    address = {"X-Forwarded-For": "10.0.2.1"}
+    address = seen_from("10.0.2.1")
     body = {"username": username, "password": "wrong-password"}
     async with httpx.AsyncClient(base_url=throttled_app.url, timeout=30) as http:
         await register(http, username)
@@ -267,7 +277,7 @@ async def test_successful_logins_never_count(throttled_app: AppServer, username:
 async def test_credential_stuffing_from_one_address_is_locked(
     throttled_app: AppServer, username: str
 ) -> None:
-    address = {"X-Forwarded-For": "192.0.2.77"}
+    address = seen_from("192.0.2.77")
     async with httpx.AsyncClient(base_url=throttled_app.url) as http:
         await register(http, username)
         for n in range(6):
@@ -290,9 +300,12 @@ async def test_registrations_from_one_address_are_limited(
     start_server: StartApp, username: str
 ) -> None:
     server = start_server(
-        redis_db=3, PARLEY_REGISTER_MAX_PER_ADDRESS="2", PARLEY_CLIENT_IP_HEADER="X-Forwarded-For"
+        redis_db=3,
+        PARLEY_REGISTER_MAX_PER_ADDRESS="2",
+        PARLEY_CLIENT_IP_HEADER="X-Forwarded-For",
+        PARLEY_ORIGIN_SECRET=ORIGIN_SECRET,
     )
-    address = {"X-Forwarded-For": "10.0.3.1"}
+    address = seen_from("10.0.3.1")
     async with httpx.AsyncClient(base_url=server.url) as http:
         for n in range(2):
             body = {"username": f"{username}_{n}", "password": PASSWORD}
@@ -308,7 +321,7 @@ async def test_registrations_from_one_address_are_limited(
             "code": "rate_limited",
             "retryAfter": retry_after,
         }
-        other = {"X-Forwarded-For": "10.0.3.2"}
+        other = seen_from("10.0.3.2")
         response = await http.post("/api/auth/register", json=body, headers=other)
         assert response.status_code == 201
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from parley.aws.http import make_handler
 from tests.conftest import settings_for
@@ -19,6 +20,8 @@ from tests.servers import AppServer
 from tests.utils import PASSWORD, login, register
 
 Handler = Any
+# What CloudFront adds to every /api request (infra/template.yaml, X-Parley-Origin-Verify).
+ORIGIN_SECRET = "origin-secret-" + secrets.token_hex(8)
 
 
 def api_event(
@@ -29,12 +32,16 @@ def api_event(
     cookies: list[str] | None = None,
     query: str = "",
     viewer: str = "198.51.100.7:50000",
+    origin_secret: str | None = ORIGIN_SECRET,
+    source_ip: str = "130.176.0.1",
 ) -> dict[str, Any]:
     headers = {
         "host": "abc123.execute-api.us-east-1.amazonaws.com",
         "user-agent": "pytest",
         "cloudfront-viewer-address": viewer,
     }
+    if origin_secret is not None:
+        headers["x-parley-origin-verify"] = origin_secret
     if body is not None:
         headers["content-type"] = "application/json"
     event: dict[str, Any] = {
@@ -52,7 +59,7 @@ def api_event(
                 "method": method,
                 "path": path,
                 "protocol": "HTTP/1.1",
-                "sourceIp": "130.176.0.1",
+                "sourceIp": source_ip,
                 "userAgent": "pytest",
             },
             "requestId": secrets.token_hex(8),
@@ -94,7 +101,10 @@ def runtime() -> Iterator[LambdaRuntime]:
 @pytest.fixture(scope="module")
 def handler(base_env: dict[str, str], tables: object, runtime: LambdaRuntime) -> Handler:
     settings = settings_for(base_env).model_copy(
-        update={"client_ip_header": "CloudFront-Viewer-Address"}
+        update={
+            "client_ip_header": "CloudFront-Viewer-Address",
+            "origin_secret": SecretStr(ORIGIN_SECRET),
+        }
     )
     adapter = runtime.run(lambda: make_handler(settings))
     return lambda event: runtime.run(lambda: adapter(event, None))
@@ -175,6 +185,36 @@ def test_login_throttling_uses_the_viewer_address(handler: Handler) -> None:
         api_event("POST", "/api/auth/login", body={"username": "anyone", "password": PASSWORD}),
     )
     assert response["statusCode"] == 401
+
+
+@pytest.mark.parametrize("sent_secret", [None, "wrong-secret"])
+def test_rotated_viewer_header_without_the_origin_secret_changes_nothing(
+    handler: Handler, sent_secret: str | None
+) -> None:
+    """A direct call to the execute-api endpoint can write CloudFront-Viewer-Address itself:
+    without CloudFront's secret the header is ignored, so rotating it does not escape the
+    per-address limit of the caller's real address."""
+    attacker = f"192.0.2.{secrets.randbelow(250)}"
+
+    def attempt(viewer: str) -> dict[str, Any]:
+        body = {"username": f"nobody_{secrets.token_hex(4)}", "password": "wrong-password"}
+        event = api_event(
+            "POST",
+            "/api/auth/login",
+            body=body,
+            viewer=viewer,
+            origin_secret=sent_secret,
+            source_ip=attacker,
+        )
+        return invoke(handler, event)
+
+    for n in range(30):
+        assert attempt(f"203.0.113.{n}:443")["statusCode"] == 401
+    assert attempt("198.51.100.200:443")["statusCode"] == 429
+    # Through CloudFront (with the secret) a viewer address is still its own.
+    body = {"username": f"nobody_{secrets.token_hex(4)}", "password": PASSWORD}
+    event = api_event("POST", "/api/auth/login", body=body, source_ip=attacker)
+    assert invoke(handler, event)["statusCode"] == 401
 
 
 async def test_logout_through_the_lambda_kicks_sockets_on_the_app(

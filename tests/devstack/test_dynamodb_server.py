@@ -376,3 +376,70 @@ def test_an_unreadable_middle_line_keeps_the_sound_prefix(tmp_path: Path) -> Non
     assert len(entries) == 2
     assert path.read_bytes() == good + good
     assert (tmp_path / f"{JOURNAL}.corrupt").read_bytes() == b"\x00\x00garbage\n" + good
+
+
+# ---------------------------------------------------------------- no web page can reach it
+
+
+def raw_request(server: Server, request: bytes) -> tuple[int, bytes]:
+    """One HTTP/1.1 exchange, with exactly the Host header a DNS-rebinding page would send."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    data = b"".join(chunks)
+    status = int(data.split(b" ", 2)[1])
+    return status, data.partition(b"\r\n\r\n")[0]
+
+
+def list_tables_request(host: str, *, origin: str | None = None) -> bytes:
+    body = b"{}"
+    lines = [
+        "POST / HTTP/1.1",
+        f"Host: {host}",
+        "X-Amz-Target: DynamoDB_20120810.ListTables",
+        "Content-Type: application/x-amz-json-1.0",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+    ]
+    if origin is not None:
+        lines.append(f"Origin: {origin}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def test_a_rebound_host_name_is_refused_and_no_response_allows_cors(
+    tmp_path: Path, start_server: StartServer
+) -> None:
+    server = start_server(tmp_path / "data")
+    for host in (f"127.0.0.1:{server.port}", f"localhost:{server.port}", "127.0.0.1"):
+        status, head = raw_request(server, list_tables_request(host, origin="http://evil.test"))
+        assert status == 200, host
+        assert b"access-control-" not in head.lower()
+    for host in (f"evil.test:{server.port}", "evil.test", f"127.0.0.1.evil.test:{server.port}"):
+        status, head = raw_request(server, list_tables_request(host, origin="http://evil.test"))
+        assert status == 403, host
+        assert b"access-control-" not in head.lower()
+    # A CORS preflight from a page gets no permission either.
+    preflight = (
+        f"OPTIONS / HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nOrigin: http://evil.test\r\n"
+        "Access-Control-Request-Method: POST\r\nConnection: close\r\n\r\n"
+    ).encode()
+    _, head = raw_request(server, preflight)
+    assert b"access-control-allow-origin" not in head.lower()
+
+
+@pytest.mark.parametrize("path", ["/moto-api/reset", "/moto-api/", "/moto-api/recorder/"])
+def test_motos_control_routes_are_off(
+    tmp_path: Path, start_server: StartServer, clients: Callable[..., Any], path: str
+) -> None:
+    server = start_server(tmp_path / "data")
+    db = clients(server, "dynamodb")
+    create_table(db)
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Length: 0\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    status, _ = raw_request(server, request)
+    assert status == 404
+    assert db.list_tables()["TableNames"] == [TABLE]

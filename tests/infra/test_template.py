@@ -264,7 +264,11 @@ def test_functions_run_python_311_in_the_private_subnets(
     ]
     env = props["Environment"]["Variables"]
     assert "AWS_REGION" not in env  # reserved: Lambda sets it
-    assert _mentions(env["PARLEY_REDIS_URL"], "RedisUrlSecret")
+    # The Redis URL (with its AUTH token) is read from Secrets Manager at cold start, never
+    # held in the environment.
+    assert env["PARLEY_REDIS_URL_SECRET_ARN"] == {"Ref": "RedisUrlSecret"}
+    assert "PARLEY_REDIS_URL" not in env
+    assert "resolve:secretsmanager" not in json.dumps(env)
     assert env["PARLEY_TABLE_PREFIX"] == {"Ref": "TablePrefix"}
 
 
@@ -336,19 +340,101 @@ def test_roles_attach_no_managed_policies_and_list_dynamodb_actions(
                     assert statement["Resource"] != "*", f"{name}: {action} on *"
 
 
-@pytest.mark.parametrize("role", ["HttpApiFunctionRole", "TaskRole"])
-def test_app_roles_reach_exactly_the_three_tables(expanded: dict[str, Any], role: str) -> None:
-    statements = [
-        s
-        for s in _statements(expanded["Resources"][role])
-        if any(a.startswith("dynamodb:") for a in _actions(s))
+def _table_grants(role: dict[str, Any]) -> dict[str, set[str]]:
+    """Table logical id -> the DynamoDB actions a role has on it."""
+    grants: dict[str, set[str]] = {}
+    for statement in _statements(role):
+        actions = {a for a in _actions(statement) if a.startswith("dynamodb:")}
+        if not actions:
+            continue
+        resources = statement["Resource"]
+        for resource in resources if isinstance(resources, list) else [resources]:
+            table = resource["Fn::GetAtt"][0]
+            grants.setdefault(table, set()).update(actions)
+    return grants
+
+
+def test_app_roles_reach_only_what_their_tier_uses(expanded: dict[str, Any]) -> None:
+    http = _table_grants(expanded["Resources"]["HttpApiFunctionRole"])
+    sockets = _table_grants(expanded["Resources"]["TaskRole"])
+    for grants in (http, sockets):
+        assert set().union(*grants.values()) <= APP_TABLE_ACTIONS | {"dynamodb:UpdateItem"}
+    # Accounts (login, registration, password change) are the HTTP function's alone.
+    assert "UsersTable" not in sockets
+    assert http["UsersTable"] >= {"dynamodb:GetItem", "dynamodb:PutItem"}
+    # Messages are written by sockets only; the HTTP function reads history.
+    assert http["MessagesTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable"}
+    assert {"dynamodb:PutItem", "dynamodb:Query"} <= sockets["MessagesTable"]
+    # Rooms: made through the API; sockets check them and make #general at start.
+    assert {"dynamodb:PutItem", "dynamodb:Scan"} <= http["RoomsTable"]
+    assert sockets["RoomsTable"] == {"dynamodb:GetItem", "dynamodb:PutItem"}
+
+
+def _evaluate(node: Any, parameters: dict[str, str]) -> Any:
+    """Enough of CloudFormation's intrinsics (Ref to a parameter, Split, Select, Sub with a
+    variable map) to compute a resource name from parameter values."""
+    if isinstance(node, dict) and len(node) == 1:
+        ((name, value),) = node.items()
+        if name == "Ref":
+            return parameters.get(value, "${" + value + "}")
+        if name == "Fn::Split":
+            return _evaluate(value[1], parameters).split(value[0])
+        if name == "Fn::Select":
+            return _evaluate(value[1], parameters)[int(value[0])]
+        if name == "Fn::Sub":
+            text, variables = value if isinstance(value, list) else (value, {})
+            for key, sub in variables.items():
+                text = text.replace("${" + key + "}", _evaluate(sub, parameters))
+            return text
+    return node
+
+
+@pytest.mark.parametrize(
+    ("image", "repository"),
+    [
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com/parley:abc123", "parley"),
+        ("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/parley:v1", "team/parley"),
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com/parley@sha256:0f1e", "parley"),
+        ("123456789012.dkr.ecr.us-east-1.amazonaws.com/parley", "parley"),
+    ],
+)
+def test_image_pull_is_scoped_to_the_one_repository(
+    expanded: dict[str, Any], image: str, repository: str
+) -> None:
+    statements = _statements(expanded["Resources"]["TaskExecutionRole"])
+    (pull,) = [s for s in statements if "ecr:BatchGetImage" in _actions(s)]
+    arn = _evaluate(pull["Resource"], {"ImageUri": image})
+    prefix = "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/"
+    assert arn == prefix + repository
+    assert re.fullmatch(expanded["Parameters"]["ImageUri"]["AllowedPattern"], image)
+    assert not re.fullmatch(expanded["Parameters"]["ImageUri"]["AllowedPattern"], "parley:latest")
+
+
+def test_lambdas_read_only_their_own_secrets(expanded: dict[str, Any]) -> None:
+    def secrets_of(role: str) -> list[Any]:
+        statements = _statements(expanded["Resources"][role])
+        found = [s for s in statements if "secretsmanager:GetSecretValue" in _actions(s)]
+        assert all(_actions(s) == {"secretsmanager:GetSecretValue"} for s in found)
+        return [
+            r
+            for s in found
+            for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+        ]
+
+    assert secrets_of("HttpApiFunctionRole") == [
+        {"Ref": "RedisUrlSecret"},
+        {"Ref": "OriginVerifySecret"},
     ]
-    assert len(statements) == 1
-    assert _actions(statements[0]) == APP_TABLE_ACTIONS
-    assert statements[0]["Resource"] == [
-        {"Fn::GetAtt": ["UsersTable", "Arn"]},
-        {"Fn::GetAtt": ["RoomsTable", "Arn"]},
-        {"Fn::GetAtt": ["MessagesTable", "Arn"]},
+    assert secrets_of("StreamFunctionRole") == [{"Ref": "RedisUrlSecret"}]
+    endpoints = _resources(expanded, "AWS::EC2::VPCEndpoint").values()
+    (secrets,) = [e["Properties"] for e in endpoints if "secretsmanager" in json.dumps(e)]
+    assert secrets["VpcEndpointType"] == "Interface"
+    assert secrets["PrivateDnsEnabled"] is True
+    assert sorted(s["Ref"] for s in secrets["SubnetIds"]) == ["PrivateSubnetA", "PrivateSubnetB"]
+    (group,) = secrets["SecurityGroupIds"]
+    ingress = expanded["Resources"][group["Fn::GetAtt"][0]]["Properties"]["SecurityGroupIngress"]
+    assert [(r["FromPort"], r["SourceSecurityGroupId"]) for r in ingress] == [
+        (443, {"Ref": "LambdaSecurityGroup"})
     ]
 
 
@@ -412,7 +498,8 @@ def test_redis_never_evicts_and_warns_before_it_is_full(expanded: dict[str, Any]
 
 
 def test_dynamodb_is_reached_through_a_gateway_endpoint(expanded: dict[str, Any]) -> None:
-    endpoint = _one(expanded, "AWS::EC2::VPCEndpoint")["Properties"]
+    endpoints = _resources(expanded, "AWS::EC2::VPCEndpoint").values()
+    (endpoint,) = [e["Properties"] for e in endpoints if "dynamodb" in json.dumps(e)]
     assert endpoint["VpcEndpointType"] == "Gateway"
     assert endpoint["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.dynamodb"}
     assert {"Ref": "PrivateRouteTable"} in endpoint["RouteTableIds"]
@@ -448,6 +535,68 @@ def test_alb_forwards_only_requests_from_cloudfront(expanded: dict[str, Any]) ->
     realtime = next(o for o in origins if o["Id"] == "realtime")
     assert realtime["OriginCustomHeaders"][0]["HeaderName"] == "X-Parley-Origin-Verify"
     assert _mentions(realtime["OriginCustomHeaders"], "OriginVerifySecret")
+
+
+def test_alb_is_internal_and_reached_through_a_vpc_origin(
+    expanded: dict[str, Any], distribution: dict[str, Any]
+) -> None:
+    """The hop that carries the session cookie and the origin secret never crosses the
+    internet by default, and nothing but CloudFront can reach the ALB."""
+    alb = _one(expanded, "AWS::ElasticLoadBalancingV2::LoadBalancer")["Properties"]
+    assert alb["Scheme"] == "internal"
+    assert sorted(s["Ref"] for s in alb["Subnets"]) == ["PrivateSubnetA", "PrivateSubnetB"]
+    (group,) = alb["SecurityGroups"]
+    ingress = expanded["Resources"][group["Fn::GetAtt"][0]]["Properties"]["SecurityGroupIngress"]
+    assert "0.0.0.0/0" not in json.dumps(ingress)
+    assert "::/0" not in json.dumps(ingress)
+    (rule,) = ingress
+    assert _mentions(rule["SourcePrefixListId"], "CloudFrontPrefixListId")
+    assert _mentions(rule["CidrIp"], "Vpc")
+    realtime = next(o for o in distribution["Origins"] if o["Id"] == "realtime")
+    assert "CustomOriginConfig" not in realtime
+    vpc_origin = realtime["VpcOriginConfig"]["VpcOriginId"]
+    assert vpc_origin == {"Fn::GetAtt": ["RealtimeVpcOrigin", "Id"]}
+    endpoint = expanded["Resources"]["RealtimeVpcOrigin"]["Properties"]["VpcOriginEndpointConfig"]
+    assert endpoint["Arn"] == {"Ref": "LoadBalancer"}
+    assert realtime["VpcOriginConfig"]["OriginReadTimeout"] > 25  # Socket.IO long-polling
+    # Every origin reached over the internet is HTTPS only.
+    for origin in distribution["Origins"]:
+        if "CustomOriginConfig" in origin:
+            assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+
+
+def test_api_requests_carry_the_origin_secret_the_function_checks(
+    expanded: dict[str, Any], distribution: dict[str, Any]
+) -> None:
+    """Only CloudFront knows the secret, so a direct call to the public execute-api endpoint
+    cannot choose its own CloudFront-Viewer-Address."""
+    api = next(o for o in distribution["Origins"] if o["Id"] == "api")
+    (header,) = api["OriginCustomHeaders"]
+    assert header["HeaderName"] == "X-Parley-Origin-Verify"
+    assert _mentions(header["HeaderValue"], "OriginVerifySecret")
+    env = _function(expanded, "parley.aws.http.handler")["Environment"]["Variables"]
+    assert env["PARLEY_CLIENT_IP_HEADER"] == "CloudFront-Viewer-Address"
+    assert env["PARLEY_ORIGIN_SECRET_ARN"] == {"Ref": "OriginVerifySecret"}
+    assert "PARLEY_ORIGIN_SECRET" not in env
+
+
+def test_cloudfront_and_the_http_api_keep_access_logs(
+    expanded: dict[str, Any], distribution: dict[str, Any]
+) -> None:
+    logging = distribution["Logging"]
+    assert _mentions(logging["Bucket"], "AccessLogBucket")
+    assert logging["IncludeCookies"] is False  # session cookies stay out of the logs
+    bucket = expanded["Resources"]["AccessLogBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == {
+        "Ref": "LogRetentionDays"
+    }
+    stage = _one(expanded, "AWS::ApiGatewayV2::Stage")["Properties"]
+    settings = stage["AccessLogSettings"]
+    assert _mentions(settings["DestinationArn"], "HttpApiAccessLogGroup")
+    line = json.loads(settings["Format"])
+    assert line["ip"] == "$context.identity.sourceIp"
+    assert "cookie" not in settings["Format"].lower()
 
 
 def test_fargate_task_runs_the_image_with_the_app_environment(expanded: dict[str, Any]) -> None:
@@ -539,7 +688,7 @@ def test_site_bucket_is_private_behind_origin_access_control(
     assert _mentions(site["OriginAccessControlId"], "SiteOriginAccessControl")
     bucket = expanded["Resources"]["SiteBucket"]["Properties"]
     assert all(bucket["PublicAccessBlockConfiguration"].values())
-    policy = _one(expanded, "AWS::S3::BucketPolicy")["Properties"]["PolicyDocument"]
+    policy = expanded["Resources"]["SiteBucketPolicy"]["Properties"]["PolicyDocument"]
     read = next(s for s in policy["Statement"] if s["Effect"] == "Allow")
     assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert _mentions(read["Condition"], "Distribution")
