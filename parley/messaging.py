@@ -32,11 +32,14 @@ _DUPLICATE_POLL_SECONDS = 0.05
 class VisibilityBound:
     """A message becomes visible (stored) at most `seconds` after its id's time, so a client
     that catches up from its newest id minus `seconds` misses nothing, whatever order writes
-    land in (docs/reference.md, "Catching up"). Every write of an id is cut off at that id's
-    time + `seconds`; a write is started only with `write_seconds` left, else under a new id.
-    `write_seconds` covers a PutItem with one retry (storage/dynamo.py CLIENT_CONFIG: a slow
-    attempt is cut at 5 s, a refused connection at 2 s); `skew_seconds` allows for the clocks
-    of two instances disagreeing (NTP keeps them within milliseconds)."""
+    land in (docs/reference.md, "Catching up after a disconnect"). Every write of an id is cut
+    off at that id's time + `seconds` (refused; the client retries with its clientId); a write
+    is started only with `write_seconds` left, else under a new id. A healthy PutItem answers in
+    milliseconds; 4 s leaves room for a retry after a refused connection (storage/dynamo.py
+    CLIENT_CONFIG: 2 s connect timeout), and 10 - 4 > DUPLICATE_WAIT_SECONDS lets a take-over
+    after that wait store the orphan under its own id. `skew_seconds` allows for the clocks of
+    two instances disagreeing (NTP keeps them within milliseconds). The price: a catch-up
+    re-reads the messages of the last `seconds` before its gap."""
 
     seconds: float = 10.0
     write_seconds: float = 4.0
@@ -49,9 +52,9 @@ class VisibilityBound:
     def can_start_write(self, message_id: str, now: float) -> bool:
         return self.time_left(message_id, now) >= self.write_seconds
 
-    def past(self, message_id: str, now: float) -> bool:
-        """Whether every write of `message_id`, on whichever instance, is over by now."""
-        return self.time_left(message_id, now) <= -self.skew_seconds
+    def until_past(self, message_id: str, now: float) -> float:
+        """How long until every write of `message_id`, on whichever instance, is over."""
+        return max(self.time_left(message_id, now) + self.skew_seconds, 0.0)
 
 
 VISIBILITY_BOUND = VisibilityBound()
@@ -296,8 +299,7 @@ class Messenger:
         if self._bound.can_start_write(orphan.id, self._clock()):
             log.warning("taking over the pending message %s", orphan.id)
             return orphan, "orphaned"
-        wait = self._bound.time_left(orphan.id, self._clock()) + self._bound.skew_seconds
-        await asyncio.sleep(max(wait, 0.0))
+        await asyncio.sleep(self._bound.until_past(orphan.id, self._clock()))
         try:
             stored = await self._messages.exists(orphan.room, orphan.id)
         except StorageUnavailable as exc:
