@@ -36,6 +36,8 @@ class Reader:
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)
     reordered: int = 0  # within one connection, a sender's message after a later one of theirs
     live_duplicates: int = 0  # within one connection, the same message twice
+    catch_ups: int = 0
+    reread: int = 0  # messages a catch-up returned that the reader had seen (the bound's cost)
     _live: dict[str, str] = field(default_factory=dict)  # this connection: id -> sender
 
     def new_connection(self) -> None:
@@ -107,6 +109,8 @@ async def catch_up(reader: Reader, server: AppServer, since: str | None = None) 
     messages were read."""
     since = catch_up_from(reader) if since is None else since
     read = await history_after(server, reader.cookie, reader.room, since)
+    reader.catch_ups += 1
+    reader.reread += sum(1 for message in read if message["id"] in reader.seen)
     for message in read:
         reader.take(message, live=False)
     return len(read)
