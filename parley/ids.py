@@ -61,6 +61,18 @@ def new_ulid() -> str:
         return str(_generator.generate())
 
 
+def ulid_seconds(ulid: str) -> float:
+    """The creation time a ULID carries, in seconds since the epoch (millisecond precision)."""
+    return int.from_bytes(base32.decode_timestamp(ulid[:10]), "big") / 1000
+
+
+def ulid_at(seconds: float) -> str:
+    """The smallest ULID of the millisecond `seconds` falls in (zero randomness): `after=` it
+    gives every message whose id's time is that millisecond or later. Clamped at the epoch."""
+    millis = max(int(seconds * 1000), 0)
+    return base32.encode_timestamp(millis.to_bytes(6, "big")) + "0" * 16
+
+
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with millisecond precision, e.g. 2026-11-24T20:31:05.123Z."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -4,11 +4,14 @@ Stream records in, each new valid message handed once to the broadcaster."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
-from parley.messaging import Broadcaster
+from parley.ids import ulid_seconds
+from parley.messaging import VISIBILITY_BOUND, Broadcaster
 from parley.models import Message
 from parley.storage.messages import InvalidItem, from_item
 
@@ -61,6 +64,7 @@ async def process_record(
     if message is None:
         stats.ignored += 1
         return
+    _warn_if_late(message, record)
     if not await deliveries.claim_delivery(message.room, message.id):
         stats.duplicates += 1
         return
@@ -81,6 +85,30 @@ async def process_records(
 ) -> None:
     for record in records:
         await process_record(record, deliveries=deliveries, broadcaster=broadcaster, stats=stats)
+
+
+def _warn_if_late(message: Message, record: StreamRecord) -> None:
+    """An item written straight into the table may carry an id much older than its arrival: a
+    client that catches up from its newest id minus the visibility bound can miss it (it is
+    still in the history, and in the join's page while it is among the latest)."""
+    # boto3 parses the record's creation time into a datetime; a Lambda event has epoch seconds.
+    created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        arrived = created.timestamp()
+    elif isinstance(created, int | float):
+        arrived = float(created)
+    else:
+        arrived = time.time()
+    late = arrived - ulid_seconds(message.id)
+    if late > VISIBILITY_BOUND.seconds:
+        log.warning(
+            "message %s in room %s arrived %.0f s after its id's time (bound %.0f s): clients "
+            "catching up may miss it",
+            message.id,
+            message.room,
+            late,
+            VISIBILITY_BOUND.seconds,
+        )
 
 
 def _sequence_number(record: StreamRecord) -> str:

@@ -49,6 +49,7 @@ BROWSER_DB = 11
 EXPIRY_DB = 9
 THROTTLED_DB = 10
 RESTART_DB = 12
+LATE_WRITE_DB = 8
 
 
 def chromium_path() -> str:

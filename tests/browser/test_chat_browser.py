@@ -14,8 +14,12 @@ from playwright.async_api import expect
 from redis.asyncio import Redis
 
 from parley.devstack.services import ChildService
+from parley.ids import iso_utc, ulid_at, ulid_datetime, ulid_seconds
 from parley.ingest.producer import put_message
-from tests.browser.conftest import EXPIRY_DB, RESTART_DB, NewPage, PageProblems
+from parley.models import Message
+from parley.storage.dynamo import TableNames, open_client
+from parley.storage.messages import MessageStore
+from tests.browser.conftest import EXPIRY_DB, LATE_WRITE_DB, RESTART_DB, NewPage, PageProblems
 from tests.browser.ui import (
     create_room,
     expect_in_chat,
@@ -339,5 +343,49 @@ async def test_reconnect_after_a_restart_catches_up(
         await expect_sent(page, "after the restart")
         texts = await messages(page).locator("p.message-text").all_text_contents()
         assert texts == ["before the restart", missed, "after the restart"]
+    finally:
+        await asyncio.to_thread(restarted.stop)
+
+
+async def test_a_reconnect_catches_up_on_a_message_stored_late(
+    new_page: NewPage, start_browser_server: Callable[..., AppServer]
+) -> None:
+    """While the page is away, a message lands whose id is older than the newest it saw (a
+    slow write, within the 10 s visibility bound), then 60 more: more than the join's page of
+    50. The page catches up from its newest id minus the bound and shows all of them, in id
+    order. (No stream consumer: nothing arrives live, only through the catch-up.)"""
+    server = start_browser_server(LATE_WRITE_DB, PARLEY_STREAM_CONSUMER="false")
+    username = new_username()
+    await register_over_http(server, username)
+    page = await new_page(server=server)
+    await login_via_ui(page, username)
+    room = await create_room(page, f"late-{secrets.token_hex(3)}")
+    await send_with_enter(page, "newest before the drop")
+    newest_id = await (await expect_sent(page, "newest before the drop")).get_attribute("data-id")
+    assert newest_id is not None
+
+    banner = page.get_by_test_id("connection-banner")
+    await asyncio.to_thread(server.stop)
+    await expect(banner).to_have_text("Reconnecting\u2026")
+    settings = settings_for(server.env)
+    late_id = ulid_at(ulid_seconds(newest_id) - 3)  # drawn 3 s before, stored only now
+    late = Message(
+        id=late_id, room=room, username="slow-writer", text="stored late",
+        created_at=iso_utc(ulid_datetime(late_id)),
+    )  # fmt: skip
+    async with open_client(settings) as dynamo:
+        await MessageStore(dynamo, TableNames.with_prefix(settings.table_prefix).messages).put(late)
+    for n in range(60):
+        await asyncio.to_thread(
+            put_message, settings, room=room, username="outside-bot", text=f"later {n}"
+        )
+    restarted = await asyncio.to_thread(start_app, server.env, server.log.parent, port=server.port)
+    try:
+        await expect(banner).to_have_text("")
+        await expect(message_with_text(page, "later 59")).to_have_count(1)
+        await expect(message_with_text(page, "stored late")).to_have_count(1)
+        texts = await messages(page).locator("p.message-text").all_text_contents()
+        later = [f"later {n}" for n in range(60)]
+        assert texts == ["stored late", "newest before the drop", *later]
     finally:
         await asyncio.to_thread(restarted.stop)

@@ -1,7 +1,8 @@
 """A chat load with churn, shared by the soak test and the fault tests: people send at a steady
 rate and retry unacknowledged sends with the same clientId; readers drop, come back (maybe on
-another instance) and catch up with `after=`; in the end every view is compared with the
-room's history in DynamoDB."""
+another instance) and catch up with `after=` as docs/reference.md says ("Catching up": from the
+newest id seen before the gap minus the visibility bound); in the end every view is compared
+with the room's history in DynamoDB."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from parley.ids import ulid_at, ulid_seconds
+from parley.messaging import VISIBILITY_BOUND
 from tests.realtime.client import ChatClient
 from tests.servers import AppServer
 from tests.utils import register_and_login
@@ -33,6 +36,8 @@ class Reader:
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)
     reordered: int = 0  # within one connection, a sender's message after a later one of theirs
     live_duplicates: int = 0  # within one connection, the same message twice
+    catch_ups: int = 0
+    reread: int = 0  # messages a catch-up returned that the reader had seen (the bound's cost)
     _live: dict[str, str] = field(default_factory=dict)  # this connection: id -> sender
 
     def new_connection(self) -> None:
@@ -92,10 +97,23 @@ async def connect_reader(reader: Reader, server: AppServer) -> None:
         reader.take(message, live=False)
 
 
-async def catch_up(reader: Reader, server: AppServer) -> None:
-    newest = max(reader.seen, default=MIN_ULID)
-    for message in await history_after(server, reader.cookie, reader.room, newest):
+def catch_up_from(reader: Reader) -> str:
+    """The documented start of a catch-up: the newest id seen, minus the visibility bound."""
+    if not reader.seen:
+        return MIN_ULID
+    return ulid_at(ulid_seconds(max(reader.seen)) - VISIBILITY_BOUND.seconds)
+
+
+async def catch_up(reader: Reader, server: AppServer, since: str | None = None) -> int:
+    """Page through `after=since` (by default from what the reader has seen); how many
+    messages were read."""
+    since = catch_up_from(reader) if since is None else since
+    read = await history_after(server, reader.cookie, reader.room, since)
+    reader.catch_ups += 1
+    reader.reread += sum(1 for message in read if message["id"] in reader.seen)
+    for message in read:
         reader.take(message, live=False)
+    return len(read)
 
 
 async def history_after(
@@ -124,9 +142,10 @@ async def reconnect(reader: Reader, servers: list[AppServer]) -> None:
     for _ in range(20):
         live = [s for s in servers if s.process.poll() is None]
         server = random.choice(live)
+        since = catch_up_from(reader)  # before the join's page adds newer ones
         try:
             await connect_reader(reader, server)
-            await catch_up(reader, server)
+            await catch_up(reader, server, since)
             return
         except Exception:
             await asyncio.sleep(0.3)

@@ -60,9 +60,12 @@ async def test_soak_with_churn_loses_nothing(app: AppServer, start_server: Start
 
     result = await verdict(readers, app)
     await close_all(readers)
+    catch_ups = sum(reader.catch_ups for reader in readers)
+    reread = sum(reader.reread for reader in readers)
     print(
         f"\nsoak: {CLIENTS} clients, {SECONDS:.0f} s, sent {tally.sent}, acked {tally.acked}, "
-        f"retried {tally.failed_attempts}, reconnects {tally.reconnects}; {result}"
+        f"retried {tally.failed_attempts}, reconnects {tally.reconnects}; {result}; "
+        f"{catch_ups} catch-ups re-read {reread / max(catch_ups, 1):.1f} messages each"
     )
     assert tally.acked == tally.sent
     assert result.stored == tally.sent

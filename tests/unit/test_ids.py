@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from parley.ids import MIN_ULID, is_ulid, iso_utc, new_ulid, ulid_datetime
+from parley.ids import (
+    MIN_ULID,
+    is_ulid,
+    iso_utc,
+    new_ulid,
+    ulid_at,
+    ulid_datetime,
+    ulid_seconds,
+)
 
 
 def test_a_new_id_is_a_ulid_of_now() -> None:
@@ -52,3 +60,14 @@ def test_is_ulid(value: str, valid: bool) -> None:
 def test_iso_utc_is_milliseconds_with_z() -> None:
     moment = datetime(2026, 11, 24, 21, 31, 5, 123456, tzinfo=timezone(timedelta(hours=1)))
     assert iso_utc(moment) == "2026-11-24T20:31:05.123Z"
+
+
+def test_ulid_at_is_the_smallest_ulid_of_its_millisecond() -> None:
+    # The spec's example: 01ARZ3NDEK is 1469922850259 ms.
+    assert ulid_at(1469922850.259) == "01ARZ3NDEK0000000000000000"
+    assert ulid_seconds("01ARZ3NDEKTSV4RRFFQ69G5FAV") == 1469922850.259
+    drawn = new_ulid()
+    assert ulid_at(ulid_seconds(drawn)) <= drawn
+    assert ulid_at(ulid_seconds(drawn) - 0.001) < drawn
+    assert ulid_at(-5) == MIN_ULID
+    assert is_ulid(ulid_at(ulid_seconds(drawn)))

@@ -14,7 +14,8 @@ import pytest
 from redis.asyncio import Redis
 
 from parley import messaging
-from parley.messaging import Messenger, RoomSequencer, SendRefused
+from parley.ids import ulid_at, ulid_seconds
+from parley.messaging import Messenger, RoomSequencer, SendRefused, VisibilityBound
 from parley.metrics import Metrics
 from parley.storage.dynamo import DynamoClient, TableNames
 from parley.storage.messages import MessageStore
@@ -26,6 +27,7 @@ from tests.unit.support import (
     failing,
     hooked,
     make_message,
+    new_name,
     refused,
 )
 
@@ -385,3 +387,148 @@ async def test_drain_waits_for_the_sends_under_way(
         gate.set()
         assert await messenger.drain(5)
     await sending
+
+
+# --- The visibility bound --------------------------------------------------------------
+
+# Half a second instead of 10 s: the same rule, at test speed.
+SHORT = VisibilityBound(seconds=0.5, write_seconds=0.3, skew_seconds=0.05)
+
+
+def bounded(
+    store: MessageStore, ledger: SendLedger, broadcaster: RecordingBroadcaster, metrics: Metrics,
+    clock: Callable[[], float] = time.time,
+) -> Messenger:  # fmt: skip
+    return Messenger(
+        messages=store, ledger=ledger, broadcaster=broadcaster, metrics=metrics,
+        bound=SHORT, clock=clock,
+    )  # fmt: skip
+
+
+def test_the_bound_says_how_long_a_write_may_still_take() -> None:
+    bound = VisibilityBound(seconds=10, write_seconds=4, skew_seconds=1)
+    message_id = ulid_at(1000.0)
+    assert bound.time_left(message_id, 1003.0) == 7.0
+    assert bound.can_start_write(message_id, 1006.0)
+    assert not bound.can_start_write(message_id, 1006.5)
+    assert bound.until_past(message_id, 1008.0) == 3.0
+    assert bound.until_past(message_id, 1012.0) == 0.0
+
+
+async def test_an_id_that_grew_too_old_while_waiting_is_redrawn(
+    store: MessageStore, ledger: SendLedger, broadcaster: RecordingBroadcaster, metrics: Metrics
+) -> None:
+    messenger = bounded(store, ledger, broadcaster, metrics)
+    # A first copy is being stored; it fails after 0.4 s and frees its clientId.
+    first = make_message(client_id="c1")
+    assert (await ledger.admit(first)).outcome == "admitted"
+    started = time.time()
+
+    async def first_copy_fails() -> None:
+        await asyncio.sleep(0.4)
+        await ledger.release(first)
+
+    failing_first = asyncio.create_task(first_copy_fails())
+    message = await send(messenger, "hello", "c1")
+    await failing_first
+    # Drawn when the retry came, its id would have left under 0.3 s to store it in.
+    assert ulid_seconds(message.id) >= started + 0.35
+    assert await store.exists("general", message.id)
+    assert broadcaster.messages == [message]
+
+
+async def test_a_redrawn_send_keeps_the_room_in_id_order(
+    store: MessageStore, ledger: SendLedger, broadcaster: RecordingBroadcaster, metrics: Metrics
+) -> None:
+    messenger = bounded(store, ledger, broadcaster, metrics)
+    first = make_message(client_id="c1")
+    assert (await ledger.admit(first)).outcome == "admitted"
+    waiting = asyncio.create_task(send(messenger, "hello", "c1"))  # redrawn after 0.4 s
+    await asyncio.sleep(0.1)
+    other = await asyncio.wait_for(send(messenger, "meanwhile", "c2", username="bob"), 2)
+    await asyncio.sleep(0.3)
+    await ledger.release(first)
+    redrawn = await waiting
+    assert other.id < redrawn.id
+    assert broadcaster.messages == [other, redrawn]
+
+
+async def test_a_write_still_running_at_the_bound_is_cut_off_and_refused(
+    store: MessageStore, ledger: SendLedger, broadcaster: RecordingBroadcaster,
+    metrics: Metrics, dynamo: DynamoClient,
+) -> None:  # fmt: skip
+    messenger = bounded(store, ledger, broadcaster, metrics)
+    room = new_name("room")
+    with (
+        delayed(dynamo, "PutItem", asyncio.Event(), marker="stuck"),
+        pytest.raises(SendRefused, match="database is unavailable"),
+    ):
+        await send(messenger, "stuck", "c1", room=room)
+    assert broadcaster.messages == []
+    assert (await store.latest(room, limit=10)).messages == []
+    retried = await send(messenger, "stuck", "c1", room=room)  # its clientId was freed
+    assert broadcaster.messages == [retried]
+
+
+async def test_a_send_admitted_too_late_to_keep_the_bound_is_refused(
+    store: MessageStore, ledger: SendLedger, broadcaster: RecordingBroadcaster,
+    metrics: Metrics, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    ahead = [0.0]
+    messenger = bounded(store, ledger, broadcaster, metrics, clock=lambda: time.time() + ahead[0])
+    admit = ledger.admit
+
+    async def slow_admit(intended: Any) -> Any:
+        result = await admit(intended)
+        ahead[0] = 0.3  # as if Redis took 0.3 s to answer
+        return result
+
+    monkeypatch.setattr(ledger, "admit", slow_admit)
+    room = new_name("room")
+    with pytest.raises(SendRefused, match="too slow"):
+        await send(messenger, "hello", "c1", room=room)
+    assert broadcaster.messages == []
+    assert (await store.latest(room, limit=10)).messages == []
+    monkeypatch.setattr(ledger, "admit", admit)
+    ahead[0] = 0.0
+    assert (await send(messenger, "hello", "c1")).client_id == "c1"  # the clientId was freed
+
+
+async def test_an_orphan_past_the_bound_is_sent_anew_once(
+    store: MessageStore, ledger: SendLedger, broadcaster: RecordingBroadcaster,
+    metrics: Metrics, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # Long enough for the loser of the race to see the winner's copy stored, not orphaned.
+    monkeypatch.setattr(messaging, "DUPLICATE_WAIT_SECONDS", 1.0)
+    messenger = bounded(store, ledger, broadcaster, metrics)
+    other = bounded(store, ledger, broadcaster, metrics)  # another instance
+    room = new_name("room")
+    orphan = make_message(room=room, client_id="c1", message_id=ulid_at(time.time() - 1.0))
+    assert (await ledger.admit(orphan)).outcome == "admitted"
+    # Two retries race for the clientId: exactly one stores it, under a new id.
+    taken = await asyncio.gather(
+        send(messenger, "hello", "c1", room=room), send(other, "hello", "c1", room=room)
+    )
+    assert taken[0] == taken[1]
+    assert taken[0].id != orphan.id
+    assert taken[0].client_id == "c1"
+    assert [m.id for m in (await store.latest(room, limit=10)).messages] == [taken[0].id]
+    assert broadcaster.messages == [taken[0]]
+    assert await send(messenger, "hello", "c1") == taken[0]
+
+
+async def test_an_orphan_stored_within_the_bound_is_recorded_not_copied(
+    store: MessageStore, ledger: SendLedger, broadcaster: RecordingBroadcaster,
+    metrics: Metrics, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(messaging, "DUPLICATE_WAIT_SECONDS", 0.1)
+    messenger = bounded(store, ledger, broadcaster, metrics)
+    room = new_name("room")
+    orphan = make_message(room=room, client_id="c1", message_id=ulid_at(time.time() - 1.0))
+    assert (await ledger.admit(orphan)).outcome == "admitted"
+    await store.put(orphan)  # its sender stored it, then died before recording it
+    taken = await send(messenger, "hello", "c1")
+    assert taken == orphan
+    assert broadcaster.messages == [orphan]
+    assert await send(messenger, "hello", "c1") == orphan
+    assert [m.id for m in (await store.latest(room, limit=10)).messages] == [orphan.id]

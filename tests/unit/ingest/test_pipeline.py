@@ -3,12 +3,15 @@ what was delivered before, is not delivered again; a failed broadcast is retried
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from parley.ids import ulid_at
 from parley.ingest.pipeline import IngestStats, message_of, process_record, process_records
 from parley.models import Message
 from parley.storage.messages import InvalidItem, to_item
@@ -120,3 +123,22 @@ async def test_records_are_processed_in_order_into_one_tally(
     await process_records(records, ledger=marks, broadcaster=broadcaster, stats=stats)
     assert broadcaster.messages == messages
     assert stats == IngestStats(records=4, ignored=1, delivered=3)
+
+
+@pytest.mark.parametrize(("age", "warned"), [(60.0, True), (2.0, False)])
+async def test_an_item_whose_id_is_far_older_than_its_arrival_is_warned_about(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster, caplog: pytest.LogCaptureFixture,
+    age: float, warned: bool,
+) -> None:  # fmt: skip
+    # Written straight into the table under an id `age` seconds old.
+    message = make_message(message_id=ulid_at(time.time() - age))
+    raw = record(message)
+    raw["dynamodb"]["ApproximateCreationDateTime"] = datetime.now(UTC)
+    stats = IngestStats()
+    await process_record(raw, deliveries=marks, broadcaster=broadcaster, stats=stats)
+    assert broadcaster.messages == [message]  # delivered all the same
+    late = [r.getMessage() for r in caplog.records if "after its id's time" in r.getMessage()]
+    assert bool(late) is warned
+    if warned:
+        assert message.id in late[0]
+        assert "clients catching up may miss it" in late[0]

@@ -5,7 +5,8 @@ import { mockFetch, type Route } from '../test/fakeFetch';
 import { FakeSocket } from '../test/fakeSocket';
 import { message, ulid } from '../test/renderApp';
 import { renderRoomHook } from '../test/roomHarness';
-import { useRoomJoin } from './useRoomJoin';
+import { ulidAt, ulidTime } from '../lib/ulid';
+import { catchUpFrom, useRoomJoin, VISIBILITY_BOUND_MS } from './useRoomJoin';
 
 async function setup(routes: Record<string, Route> = {}) {
   const fetch = mockFetch({ 'GET /api/auth/me': { status: 200, body: { username: 'alice' } }, ...routes });
@@ -40,7 +41,7 @@ describe('useRoomJoin', () => {
     expect(state().messages.map((entry) => entry.id)).toEqual([ulid(3)]);
   });
 
-  it('after a drop, rejoins on connect and catches up from the newest message seen', async () => {
+  it('after a drop, rejoins on connect and catches up from the newest message seen minus the bound', async () => {
     const { fake, onJoined, onLeft, state, fetch } = await setup({
       'GET /api/rooms/general/messages': { status: 200, body: { messages: [message(3)], next: null } },
     });
@@ -52,8 +53,34 @@ describe('useRoomJoin', () => {
     fake.connect();
     fake.reply('join', { ok: true, messages: [message(2)] });
     await waitFor(() => expect(state().messages.map((entry) => entry.id)).toEqual([1, 2, 3].map(ulid)));
-    expect(fetch.callsTo('GET', '/api/rooms/general/messages').map((call) => call.url.searchParams.get('after'))).toEqual([ulid(2)]);
+    expect(fetch.callsTo('GET', '/api/rooms/general/messages').map((call) => call.url.searchParams.get('after'))).toEqual([catchUpFrom(ulid(2))]);
     expect(onJoined).toHaveBeenCalledTimes(2);
+  });
+
+  it('catches up from 10 s before the newest id seen, so a message stored late is not skipped', () => {
+    const newest = '01KB0000000000000000000000';
+    const from = catchUpFrom(newest);
+    expect(VISIBILITY_BOUND_MS).toBe(10_000);
+    expect(ulidTime(from)).toBe(ulidTime(newest) - 10_000);
+    expect(from).toBe(ulidAt(ulidTime(newest) - 10_000));
+    expect(from.endsWith('0'.repeat(16))).toBe(true);
+    expect(catchUpFrom(null)).toBe('00000000000000000000000000');
+    expect(catchUpFrom('00000000010000000000000000')).toBe('00000000000000000000000000');
+  });
+
+  it('a message stored late, older than the newest seen, arrives once by the catch-up', async () => {
+    // Seen before the drop: 1 and 3. Stored after it: 2 (older id than 3), then 4.
+    const routes = { 'GET /api/rooms/general/messages': { status: 200, body: { messages: [message(2), message(3), message(4)], next: null } } };
+    const { fake, state, fetch } = await setup(routes);
+    fake.reply('join', { ok: true, messages: [message(1)] });
+    fake.serverEmit('message', message(3));
+    fake.drop();
+    fake.connect();
+    fake.reply('join', { ok: true, messages: [message(3), message(4)] });
+    await waitFor(() => expect(state().messages.map((entry) => entry.id)).toEqual([1, 2, 3, 4].map(ulid)));
+    const after = fetch.callsTo('GET', '/api/rooms/general/messages').map((call) => call.url.searchParams.get('after'));
+    expect(after).toEqual([catchUpFrom(ulid(3))]);
+    expect(after[0]! < ulid(2)).toBe(true);
   });
 
   it('a catch-up refused as unauthorized ends the session without a sync error, even without a code', async () => {

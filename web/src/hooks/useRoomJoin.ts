@@ -5,12 +5,18 @@ import { ApiError, ZERO_ULID, api } from '../api';
 import { useAuth } from '../auth/AuthProvider';
 import { errorText } from '../errors';
 import { newestStoredId, type RoomMessagesAction, type RoomMessagesState } from '../lib/messages';
+import { ulidAt, ulidTime } from '../lib/ulid';
 import { ACK_TIMEOUT_MS, type ParleySocket } from '../socket';
 import { useSocketEvent } from './useSocketEvent';
 
 /** The join ack carries the latest 50 messages (docs/reference.md, "Socket.IO"). */
 export const JOIN_PAGE_SIZE = 50;
 const CATCH_UP_PAGE_SIZE = 100;
+/**
+ * The server stores a message at most this long after its id's time (docs/reference.md,
+ * "Catching up"): one with an older id than the newest seen may still have been on its way.
+ */
+export const VISIBILITY_BOUND_MS = 10_000;
 const JOIN_RETRY_MS = 2_000;
 const CATCH_UP_RETRY_MS = 3_000;
 
@@ -57,6 +63,14 @@ function cancelLeave(socket: ParleySocket, room: string): void {
   }
 }
 
+/**
+ * Where a catch-up starts: the newest id seen minus the visibility bound, as a ULID with zero
+ * randomness. What it returns again that was seen already is merged by id.
+ */
+export function catchUpFrom(newestSeen: string | null): string {
+  return newestSeen === null ? ZERO_ULID : ulidAt(ulidTime(newestSeen) - VISIBILITY_BOUND_MS);
+}
+
 export function useRoomJoin({ room, socket, dispatch, latest, onJoined, onLeft }: RoomJoinOptions): void {
   const { expire } = useAuth();
   const visit = useRef<RoomVisit | null>(null);
@@ -93,8 +107,8 @@ function visitRoom({
   let active = true;
   let everJoined = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  // After a reconnect, the newest id seen before it: messages after it may have been missed.
-  // It stays set until the catch-up has paged through to the end (`next` null), so a failed or
+  // After a reconnect, where to catch up from (`catchUpFrom`): messages after it may have been
+  // missed. It stays set until the catch-up has paged through to the end (`next` null), so a failed or
   // interrupted catch-up resumes where it stopped instead of leaving a gap.
   let gapFrom: string | null = null;
   let generation = 0;
@@ -122,7 +136,7 @@ function visitRoom({
   const join = () => {
     clearTimeout(retryTimer);
     clearTimeout(catchUpTimer);
-    if (everJoined) gapFrom ??= newestStoredId(latest.current.messages) ?? ZERO_ULID;
+    if (everJoined) gapFrom ??= catchUpFrom(newestStoredId(latest.current.messages));
     socket.timeout(ACK_TIMEOUT_MS).emit('join', { room }, (err: Error | null, reply) => {
       if (!active) return;
       if (err) {

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mockFetch, type Route } from '../../test/fakeFetch';
 import { FakeSocket } from '../../test/fakeSocket';
 import { message, renderApp, ulid } from '../../test/renderApp';
+import { catchUpFrom } from '../../hooks/useRoomJoin';
 import type { Message } from '../../types';
 
 const ROOMS = [
@@ -197,7 +198,8 @@ describe('ChatRoom: sending', () => {
 describe('ChatRoom: connection, reconnect and catch-up', () => {
   it('shows "Reconnecting…" while disconnected, then rejoins and catches up without gaps or duplicates', async () => {
     const pages: Record<string, { messages: Message[]; next: string | null }> = {
-      [ulid(2)]: { messages: [message(3), message(4)], next: ulid(4) },
+      // From the newest id seen minus the visibility bound: message 2 comes again, shown once.
+      [catchUpFrom(ulid(2))]: { messages: [message(2), message(3), message(4)], next: ulid(4) },
       [ulid(4)]: { messages: [message(5)], next: null },
     };
     const { socket, fetch } = await joined([message(1), message(2)], '/', {
@@ -221,7 +223,7 @@ describe('ChatRoom: connection, reconnect and catch-up', () => {
       limit: call.url.searchParams.get('limit'),
     }));
     expect(afters).toEqual([
-      { after: ulid(2), limit: '100' },
+      { after: catchUpFrom(ulid(2)), limit: '100' },
       { after: ulid(4), limit: '100' },
     ]);
     expect(items().map((item) => item.dataset.id)).toEqual([1, 2, 3, 4, 5].map(ulid));
@@ -232,7 +234,7 @@ describe('ChatRoom: connection, reconnect and catch-up', () => {
     const { socket, fetch } = await joined([message(1), message(2)], '/', {
       'GET /api/rooms/general/messages': (url) => {
         const after = url.searchParams.get('after');
-        if (after === ulid(2)) return { status: 200, body: { messages: [message(3)], next: ulid(3) } };
+        if (after === catchUpFrom(ulid(2))) return { status: 200, body: { messages: [message(3)], next: ulid(3) } };
         if (failNext) {
           failNext = false;
           return { status: 503, body: { error: 'Service unavailable' } };
@@ -251,7 +253,7 @@ describe('ChatRoom: connection, reconnect and catch-up', () => {
     await waitFor(() => expect(items()).toHaveLength(5));
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
     const afters = fetch.callsTo('GET', '/api/rooms/general/messages').map((call) => call.url.searchParams.get('after'));
-    expect(afters).toEqual([ulid(2), ulid(3), ulid(3)]);
+    expect(afters).toEqual([catchUpFrom(ulid(2)), ulid(3), ulid(3)]);
     expect(items().map((item) => item.dataset.id)).toEqual([1, 2, 3, 4, 5].map(ulid));
   });
 
