@@ -192,7 +192,9 @@ def start_stack(workdir: Path, *, message_rate: int) -> Stack:
         "PARLEY_COOKIE_SECURE": "false",
         "PARLEY_MESSAGE_RATE": str(message_rate),
         "PARLEY_MESSAGE_BURST": str(message_rate),
-        "PARLEY_REGISTER_MAX_PER_ADDRESS": "1000000",  # hundreds of clients from one address
+        # Hundreds of clients register and log in at once from one address.
+        "PARLEY_REGISTER_MAX_PER_ADDRESS": "1000000",
+        "PARLEY_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
     }
     stack = Stack(workdir, redis, dynamodb, env)
     try:

@@ -59,9 +59,11 @@ def base_env(redis_service: ChildService, dynamodb_endpoint: str | None) -> dict
         # Tests send in bursts; the limiter has its own test with its own server.
         "PARLEY_MESSAGE_RATE": "1000",
         "PARLEY_MESSAGE_BURST": "1000",
-        # Every suite registers its people from 127.0.0.1; tests/api/test_auth.py has its own
-        # server for the registration limit.
+        # Every suite registers and logs in its people from 127.0.0.1, up to 100 at once (a
+        # login in flight counts against its address until its password proves right);
+        # tests/api/test_auth.py has its own server for these limits.
         "PARLEY_REGISTER_MAX_PER_ADDRESS": "1000000",
+        "PARLEY_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
         "PARLEY_DYNAMODB_ENDPOINT": dynamodb_endpoint or "",
     }
     if dynamodb_endpoint:
