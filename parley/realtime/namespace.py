@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from parley.errors import BACKEND_ERRORS, ErrorCode, Problem, Refused, backend_unavailable
 from parley.logs import request_id
 from parley.messaging import Messenger
+from parley.models import MessageJSON
 from parley.realtime.channels import room_channel, session_channel
 from parley.realtime.handshake import client_address, cookie_value, origin_allowed, refusal
 from parley.realtime.limits import (
@@ -54,7 +55,7 @@ def failure(code: ErrorCode, error: str) -> Ack:
     return Problem(code, error).ack()
 
 
-def history_within_bytes(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def history_within_bytes(messages: list[MessageJSON]) -> list[MessageJSON]:
     """The newest of `messages` (oldest first) whose JSON fits in MAX_HISTORY_ACK_BYTES, as
     python-socketio writes it (ASCII-escaped: an emoji is 12 bytes)."""
     total, start = 0, len(messages)
@@ -144,7 +145,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if connection is None:
             return None  # the handler answers `unauthorized`
         if connection.dropping:
-            return failure(ErrorCode.RATE_LIMITED, "Rate limit: disconnecting")
+            return Problem(ErrorCode.RATE_LIMITED, "Rate limit: disconnecting")
         now = time.monotonic()
         wait = connection.budgets.take(event, now)
         if not wait:
@@ -206,7 +207,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if event.room not in connection.rooms and len(connection.rooms) >= MAX_ROOMS_PER_SOCKET:
             return failure(
                 ErrorCode.RATE_LIMITED,
-                f"Too many rooms: a socket may join at most {MAX_ROOMS_PER_SOCKET}, leave one first",
+                f"Too many rooms: a socket may join at most {MAX_ROOMS_PER_SOCKET}, "
+                "leave one first",
             )
         if not await self.services.rooms.exists(event.room):
             return failure(ErrorCode.NOT_FOUND, f"No room '{event.room}'")

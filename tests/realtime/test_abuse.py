@@ -149,7 +149,8 @@ async def raw_engineio(app: AppServer, headers: dict[str, str] | None = None) ->
         additional_headers=headers or {},
     )
     opened = await ws.recv()
-    assert isinstance(opened, str) and opened.startswith("0{"), opened
+    assert isinstance(opened, str)
+    assert opened.startswith("0{"), opened
     return ws
 
 

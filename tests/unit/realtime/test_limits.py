@@ -83,9 +83,7 @@ async def test_the_user_budget_spans_their_sockets(
     assert refused["retryAfter"] > 0
 
 
-async def test_a_socket_far_past_its_budget_is_disconnected(
-    person: Person, open_tab: Tab
-) -> None:
+async def test_a_socket_far_past_its_budget_is_disconnected(person: Person, open_tab: Tab) -> None:
     tab = await open_tab(person)
     await tab.join()
     # Without waiting for acks: far more than the budget and every strike.
@@ -127,7 +125,10 @@ async def test_sockets_per_session_are_capped(
     third = ChatClient(chat_server, person.cookie)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await third.connect()
-    assert third.connect_error == {"message": "too many connections", "data": {"code": "rate_limited"}}
+    assert third.connect_error == {
+        "message": "too many connections",
+        "data": {"code": "rate_limited"},
+    }
     await first.close()
     await asyncio.sleep(0.2)  # the server hears the close
     await open_tab(person)  # a place came free
@@ -144,4 +145,7 @@ async def test_sockets_per_address_are_capped(
     other = ChatClient(chat_server, person.cookie)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await other.connect()  # from the same address (loopback)
-    assert other.connect_error == {"message": "too many connections", "data": {"code": "rate_limited"}}
+    assert other.connect_error == {
+        "message": "too many connections",
+        "data": {"code": "rate_limited"},
+    }
