@@ -68,13 +68,21 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
     def _close_if_not_connected(self, eio_sid: str) -> None:
         if eio_sid in self.eio.sockets and self.manager.sid_from_eio_sid(eio_sid, "/") is None:
             log.info("connection closed: no Socket.IO CONNECT within the deadline")
-            self.start_background_task(self.eio.disconnect, eio_sid)
+            self.start_background_task(self._close_engineio, eio_sid)
 
     async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
         await super()._handle_connect(eio_sid, namespace, data)
         if self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is None:
             # Refused: its CONNECT_ERROR is queued before the close, so it still goes out.
-            await self.eio.disconnect(eio_sid)
+            await self._close_engineio(eio_sid)
+
+    async def _close_engineio(self, eio_sid: str) -> None:
+        """Engine.IO's CLOSE packet, then the WebSocket itself: the writer's close sentinel
+        ends it, whether or not the client answers the CLOSE."""
+        socket = self.eio.sockets.get(eio_sid)
+        await self.eio.disconnect(eio_sid)
+        if socket is not None:
+            socket.queue.put_nowait(None)
 
     async def _send_eio_packet(self, eio_sid: str, eio_pkt: Any) -> None:
         socket = self.eio.sockets.get(eio_sid)
