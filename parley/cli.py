@@ -99,6 +99,7 @@ def _require_free_port(host: str, port: int) -> None:
 
 def _serve(settings: Settings) -> int:
     from parley.app import create_app
+    from parley.realtime.server import MAX_PACKET_BYTES
 
     settings.require_redis_url()
     _require_free_port(settings.host, settings.port)
@@ -113,6 +114,8 @@ def _serve(settings: Settings) -> int:
         # with browser-like clients: bench/README.md) and compresses every broadcast once per
         # recipient; chat frames are small, so it costs far more than it saves.
         ws_per_message_deflate=False,
+        # Refuse a WebSocket frame bigger than the largest legal packet from its header.
+        ws_max_size=MAX_PACKET_BYTES,
     )
     _exit_cleanly_on_sigterm()
     uvicorn.Server(config).run()

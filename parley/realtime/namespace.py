@@ -4,6 +4,7 @@ payload and calls the service; `guarded` turns every failure into an error ack."
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -17,8 +18,20 @@ from redis.exceptions import RedisError
 from parley.errors import BACKEND_ERRORS, ErrorCode, Problem, Refused, backend_unavailable
 from parley.logs import request_id
 from parley.messaging import Messenger
+from parley.models import MessageJSON
 from parley.realtime.channels import room_channel, session_channel
-from parley.realtime.handshake import cookie_value, origin_allowed, refusal
+from parley.realtime.handshake import client_address, cookie_value, origin_allowed, refusal
+from parley.realtime.limits import (
+    MAX_ROOMS_PER_SOCKET,
+    MAX_SOCKETS_PER_ADDRESS,
+    MAX_SOCKETS_PER_SESSION,
+    SOCKET_BUDGETS,
+    STRIKES,
+    USER_BUDGETS,
+    Buckets,
+    TokenBucket,
+    rate_limited,
+)
 from parley.realtime.payloads import MessageEvent, RoomEvent, parse
 from parley.services import Services
 from parley.storage.presence import PresenceEntry
@@ -27,6 +40,10 @@ from parley.storage.sessions import session_ref
 log = logging.getLogger(__name__)
 
 HISTORY_ON_JOIN = 50
+# A join's ack carries the latest HISTORY_ON_JOIN messages, or fewer when they would be over
+# this many bytes of JSON (50 messages of 4000 emoji are ~2.4 MB); older ones are paged over
+# HTTP (`GET /api/rooms/{room}/messages?before=`).
+MAX_HISTORY_ACK_BYTES = 256 * 1024
 TYPING_INTERVAL_SECONDS = 1.5
 ACK_FLUSH_SECONDS = 0.1
 
@@ -38,12 +55,28 @@ def failure(code: ErrorCode, error: str) -> Ack:
     return Problem(code, error).ack()
 
 
+def history_within_bytes(messages: list[MessageJSON]) -> list[MessageJSON]:
+    """The newest of `messages` (oldest first) whose JSON fits in MAX_HISTORY_ACK_BYTES, as
+    python-socketio writes it (ASCII-escaped: an emoji is 12 bytes)."""
+    total, start = 0, len(messages)
+    while start > 0:
+        total += len(json.dumps(messages[start - 1], separators=(",", ":"))) + 1  # and a comma
+        if total > MAX_HISTORY_ACK_BYTES:
+            break
+        start -= 1
+    return messages[start:]
+
+
 @dataclass
 class Connection:
     username: str
     session_key: str
+    address: str
     rooms: set[str] = field(default_factory=set)
     last_typing: dict[str, float] = field(default_factory=dict)
+    budgets: Buckets = field(default_factory=lambda: Buckets(SOCKET_BUDGETS))
+    strikes: TokenBucket = field(default_factory=lambda: TokenBucket(STRIKES))
+    dropping: bool = False
 
     def presence(self, sid: str, room: str) -> PresenceEntry:
         return PresenceEntry(room=room, sid=sid, username=self.username)
@@ -55,11 +88,17 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.services = services
         self.messenger = messenger
         self.connections: dict[str, Connection] = {}
+        # Per user, session and address, over their sockets here; an entry goes with the last.
+        self.user_budgets: dict[str, Buckets] = {}
+        self.sockets_of: dict[str, int] = {}  # by username, session key and "@" + address
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         settings = self.services.settings
         if not origin_allowed(environ, settings.origins):
             raise refusal("forbidden origin", ErrorCode.FORBIDDEN)
+        address = client_address(environ, settings.client_ip_header)
+        if self.sockets_of.get("@" + address, 0) >= MAX_SOCKETS_PER_ADDRESS:
+            raise refusal("too many connections", ErrorCode.RATE_LIMITED)
         key = cookie_value(environ, settings.cookie_name)
         try:
             session = await self.services.sessions.touch(key) if key else None
@@ -68,7 +107,12 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise refusal("service unavailable", problem.code, problem.retry_after) from None
         if session is None:
             raise refusal("unauthorized", ErrorCode.UNAUTHORIZED)
-        self.connections[sid] = Connection(username=session.username, session_key=session.key)
+        if self.sockets_of.get(session.key, 0) >= MAX_SOCKETS_PER_SESSION:
+            raise refusal("too many connections", ErrorCode.RATE_LIMITED)
+        connection = Connection(session.username, session.key, address)
+        self.connections[sid] = connection
+        for owner in self._owners(connection):
+            self.sockets_of[owner] = self.sockets_of.get(owner, 0) + 1
         self.services.metrics.sockets.inc()
         await self.enter_room(sid, session_channel(session.ref))
 
@@ -76,12 +120,50 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         connection = self.connections.pop(sid, None)
         if connection is None:
             return
+        for owner in self._owners(connection):
+            if self.sockets_of[owner] > 1:
+                self.sockets_of[owner] -= 1
+            else:
+                del self.sockets_of[owner]
+                self.user_budgets.pop(owner, None)
         self.services.metrics.sockets.dec()
         for room in connection.rooms:
             try:
                 await self._publish_presence(room, left=connection.presence(sid, room))
             except RedisError as exc:  # the entry fades on its own (PRESENCE_TTL_SECONDS)
                 log.warning("presence not updated on disconnect: %s", exc)
+
+    @staticmethod
+    def _owners(connection: Connection) -> tuple[str, str, str]:
+        return (connection.username, connection.session_key, "@" + connection.address)
+
+    def admit(self, sid: str, event: str) -> Problem | None:
+        """Whether this socket and its user have budget left for one more `event` (a client
+        event name); called before the event is dispatched, so a refusal costs no task. A
+        socket that keeps going far past its budget is disconnected."""
+        connection = self.connections.get(sid)
+        if connection is None:
+            return None  # the handler answers `unauthorized`
+        if connection.dropping:
+            return Problem(ErrorCode.RATE_LIMITED, "Rate limit: disconnecting")
+        now = time.monotonic()
+        wait = connection.budgets.take(event, now)
+        if not wait:
+            user = self.user_budgets.get(connection.username)
+            if user is None:
+                user = self.user_budgets[connection.username] = Buckets(USER_BUDGETS)
+            wait = user.take(event, now)
+        if not wait:
+            return None
+        if connection.strikes.take(now):
+            connection.dropping = True
+            log.warning("socket disconnected: far past its event budget")
+            self.server.start_background_task(self._drop_after_ack, sid)
+        return rate_limited(event, wait)
+
+    async def _drop_after_ack(self, sid: str) -> None:
+        await asyncio.sleep(ACK_FLUSH_SECONDS)
+        await self.disconnect(sid)
 
     async def on_join(self, sid: str, *args: Any) -> Ack:
         return await self.guarded(sid, args, RoomEvent, self._join)
@@ -122,13 +204,19 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return failure(ErrorCode.INTERNAL, "Internal error")
 
     async def _join(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
+        if event.room not in connection.rooms and len(connection.rooms) >= MAX_ROOMS_PER_SOCKET:
+            return failure(
+                ErrorCode.RATE_LIMITED,
+                f"Too many rooms: a socket may join at most {MAX_ROOMS_PER_SOCKET}, "
+                "leave one first",
+            )
         if not await self.services.rooms.exists(event.room):
             return failure(ErrorCode.NOT_FOUND, f"No room '{event.room}'")
         await self.enter_room(sid, room_channel(event.room))
         connection.rooms.add(event.room)
         await self._publish_presence(event.room, joined=connection.presence(sid, event.room))
         page = await self.services.messages.latest(event.room, limit=HISTORY_ON_JOIN)
-        return {"ok": True, "messages": [message.to_json() for message in page.messages]}
+        return {"ok": True, "messages": history_within_bytes([m.to_json() for m in page.messages])}
 
     async def _leave(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
         if event.room in connection.rooms:

@@ -3,10 +3,17 @@
 python-socketio dispatches any event name a client sends to the matching handler, including
 the reserved `connect` and `disconnect`, and lets a packet it cannot decode escape as a logged
 traceback. Here only the documented client events reach the chat handlers, and a malformed
-packet gets an error ack where it carries an ack id, or a one-line warning."""
+packet gets an error ack where it carries an ack id, or a one-line warning.
+
+It also bounds what one connection can make this process hold: each client event is checked
+against the socket's and user's budgets before a task is made for it (`ChatNamespace.admit`),
+an Engine.IO connection that has not completed the Socket.IO CONNECT within
+CONNECT_DEADLINE_SECONDS is closed (as is one whose CONNECT was refused), and a socket whose
+outgoing queue passes MAX_QUEUED_PACKETS is disconnected."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -22,6 +29,16 @@ CLIENT_EVENTS = frozenset({"join", "leave", "message", "typing"})
 # An EVENT (or BINARY_EVENT, `5<attachments>-`) packet, optionally with a namespace, then its
 # ack id: `2/ns,12[...`, `212[...` or `51-12[...`.
 _EVENT_ACK_ID = re.compile(r"^(?:2|5\d+-)(?:(/[^,\[]*),)?(\d+)\[")
+# An Engine.IO connection must be a connected Socket.IO socket this soon after it opened (a
+# client sends CONNECT at once), or it is closed.
+CONNECT_DEADLINE_SECONDS = 5.0
+# Packets waiting in one socket's outgoing queue (Engine.IO's `queue`) while its writer is held
+# up by a client that does not read. Past this the socket is disconnected and the queue dropped:
+# the client reconnects and catches up over HTTP. 256 is about 3 s of the busiest room measured
+# (80 messages/s, bench/README.md); typical chat packets are a few hundred bytes (~100 KB), the
+# worst case 256 maximum messages (~48 KiB each in Socket.IO's ASCII-escaped JSON) ~12 MiB.
+# The writer may hold one more batch it took from the queue before it stalled.
+MAX_QUEUED_PACKETS = 256
 
 
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
@@ -32,7 +49,60 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
                 eio_sid, namespace, id, Problem(ErrorCode.NOT_FOUND, "unknown event")
             )
             return
+        handler = self.namespace_handlers.get(namespace or "/")
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace or "/")
+        admit = getattr(handler, "admit", None)
+        if sid is not None and admit is not None:
+            problem = admit(sid, name)
+            if problem is not None:
+                await self._refuse(eio_sid, namespace, id, problem)
+                return
         await super()._handle_event(eio_sid, namespace, id, data)
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        await super()._handle_eio_connect(eio_sid, environ)
+        asyncio.get_running_loop().call_later(
+            CONNECT_DEADLINE_SECONDS, self._close_if_not_connected, eio_sid
+        )
+
+    def _close_if_not_connected(self, eio_sid: str) -> None:
+        if eio_sid in self.eio.sockets and self.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            log.info("connection closed: no Socket.IO CONNECT within the deadline")
+            self.start_background_task(self._close_engineio, eio_sid)
+
+    async def _handle_connect(self, eio_sid: str, namespace: str | None, data: Any) -> None:
+        await super()._handle_connect(eio_sid, namespace, data)
+        if self.manager.sid_from_eio_sid(eio_sid, namespace or "/") is None:
+            # Refused: its CONNECT_ERROR is queued before the close, so it still goes out.
+            await self._close_engineio(eio_sid)
+
+    async def _close_engineio(self, eio_sid: str) -> None:
+        """Engine.IO's CLOSE packet, then the WebSocket itself: the writer's close sentinel
+        ends it, whether or not the client answers the CLOSE."""
+        socket = self.eio.sockets.get(eio_sid)
+        await self.eio.disconnect(eio_sid)
+        if socket is not None:
+            socket.queue.put_nowait(None)
+
+    async def _send_eio_packet(self, eio_sid: str, eio_pkt: Any) -> None:
+        socket = self.eio.sockets.get(eio_sid)
+        if socket is not None and socket.queue.qsize() >= MAX_QUEUED_PACKETS:
+            await self._drop_slow_reader(eio_sid, socket)
+            return
+        await super()._send_eio_packet(eio_sid, eio_pkt)
+
+    async def _drop_slow_reader(self, eio_sid: str, socket: Any) -> None:
+        """Disconnect a socket that stopped reading and free what was queued for it; its
+        writer stops after the batch it is writing (the connection ends when the client reads
+        again, or at the WebSocket ping timeout)."""
+        log.warning("socket disconnected: %d packets queued, it is not reading", MAX_QUEUED_PACKETS)
+        queue = socket.queue
+        while not queue.empty():
+            queue.get_nowait()
+            queue.task_done()
+        queue.put_nowait(None)  # the writer's close sentinel
+        await socket.close(wait=False, abort=True)
+        self.eio.sockets.pop(eio_sid, None)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         try:

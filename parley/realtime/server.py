@@ -23,9 +23,12 @@ log = logging.getLogger(__name__)
 # Sessions that end without a logout (TTL expiry, FLUSHDB) are noticed by this sweep, so their
 # sockets get `session_expired` within its interval (docs/reference.md, "Socket.IO").
 SESSION_SWEEP_SECONDS = 2.0
-# Above the largest valid event, so an oversized one reaches validation and gets an error ack
-# instead of the transport silently closing the connection.
-MAX_PACKET_BYTES = 2 * 1024 * 1024
+# Just above the largest valid event on the wire (a 4000-emoji message is ~48 KiB in the
+# ASCII-escaped JSON of python-socketio's client, 16 KiB from a browser): an event over the
+# 32 KiB check but within this still gets a `too_large` ack, while a bigger packet closes the
+# connection before it is decoded. The WebSocket frame limit (parley/cli.py, `ws_max_size`) is
+# the same, so uvicorn refuses a bigger frame from its header, before reading it.
+MAX_PACKET_BYTES = 64 * 1024
 # Below the 30 s ECS gives a task between SIGTERM and SIGKILL (infra/template.yaml StopTimeout).
 DRAIN_SECONDS = 10.0
 

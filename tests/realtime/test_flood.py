@@ -1,0 +1,98 @@
+"""A flood of every socket event, from one client and from many, keeps the server's memory
+bounded: the RSS of the `parley serve` process is sampled before, during and after (bounded
+loops on loopback; the numbers are printed, run with `-s` to see them)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+import psutil
+
+from tests.conftest import Signup, StartApp
+from tests.realtime.client import ChatClient
+
+MIB = 1024 * 1024
+# Generous: the flood must not grow the server by anything like what it sends (the one-client
+# flood alone sends ~60 MB of events, the many-client one more).
+GROWTH_BOUND = 150 * MIB
+
+BIG = "😀" * 4000
+EVENTS: list[tuple[str, Any]] = [
+    ("join", {"room": "general"}),
+    ("typing", {"room": "general"}),
+    ("leave", {"room": "general"}),
+    ("join", {"room": "no-such-room"}),
+    ("message", {"room": "general", "text": BIG}),
+    ("message", {"room": "general", "text": "x" * 20_000}),  # too large an event
+    ("nonsense", {"a": 1}),
+    ("typing", {"room": "x" * 65}),
+]
+
+
+async def flood(client: ChatClient, rounds: int) -> None:
+    """Every event, `rounds` times, without waiting for acks (fire and forget)."""
+    for _ in range(rounds):
+        if not client.sio.connected:
+            return
+        for event, payload in EVENTS:
+            if event == "message":
+                payload = {**payload, "clientId": secrets.token_hex(8)}
+            try:
+                await client.sio.emit(event, payload)
+            except Exception:  # disconnected for going far past its budget: expected
+                return
+        await asyncio.sleep(0)
+
+
+async def sample(pid: int, samples: list[int], stop: asyncio.Event) -> None:
+    process = psutil.Process(pid)
+    while not stop.is_set():
+        samples.append(process.memory_info().rss)
+        await asyncio.sleep(0.1)
+
+
+async def test_a_flood_of_every_event_keeps_memory_bounded(
+    start_server: StartApp, signup: Signup
+) -> None:
+    server = start_server(redis_db=7)
+    process = psutil.Process(server.process.pid)
+    people = [await signup(server) for _ in range(20)]
+    warm = ChatClient(server, people[0].cookie)
+    await warm.connect()
+    await warm.join()
+    await warm.send("warm up")
+    await warm.close()
+    await asyncio.sleep(1)
+    before = process.memory_info().rss
+
+    peaks = {}
+    everything: list[int] = []
+    for label, count, rounds in (("one client", 1, 400), ("many clients", 40, 50)):
+        clients = [ChatClient(server, people[i % len(people)].cookie) for i in range(count)]
+        await asyncio.gather(*(client.connect() for client in clients))
+        samples: list[int] = []
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(sample(server.process.pid, samples, stop))
+        await asyncio.gather(*(flood(client, rounds) for client in clients))
+        await asyncio.gather(*(client.close() for client in clients))
+        # Still serving once what was sent is handled (a backlog of stored, broadcast messages).
+        probe = ChatClient(server, people[0].cookie)
+        await probe.connect()
+        try:
+            assert (await probe.call("join", {"room": "general"}, timeout=120))["ok"] is True
+        finally:
+            await probe.close()
+        stop.set()
+        await sampler
+        peaks[label] = max(samples)
+        everything += samples
+
+    after = process.memory_info().rss
+    print(
+        f"\nserver RSS: before {before / MIB:.1f} MiB, "
+        + ", ".join(f"peak under {label} {peak / MIB:.1f} MiB" for label, peak in peaks.items())
+        + f", after {after / MIB:.1f} MiB"
+    )
+    assert max([*everything, after]) - before < GROWTH_BOUND
