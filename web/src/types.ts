@@ -70,7 +70,8 @@ export interface AckFailure {
 
 export type Ack<T extends object = object> = ({ ok: true } & T) | AckFailure;
 
-export type JoinAck = Ack<{ messages: Message[] }>;
+/** `next`: the `before` of the next older history page, null when there is none. */
+export type JoinAck = Ack<{ messages: Message[]; next?: string | null }>;
 export type MessageAck = Ack<{ message: Message }>;
 
 export interface TypingEvent {
