@@ -64,7 +64,12 @@ def start_app(env: Mapping[str, str], log_dir: Path, *, port: int | None = None)
     return server
 
 
-def wait_healthy(server: AppServer, timeout: float = 30.0) -> None:
+# A cold start imports botocore, FastAPI and python-socketio: a few seconds alone, but over
+# 30 s on a busy 2-core machine under coverage (`make coverage`), as `parley dev` allows.
+START_TIMEOUT_SECONDS = 60.0
+
+
+def wait_healthy(server: AppServer, timeout: float = START_TIMEOUT_SECONDS) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
