@@ -31,6 +31,8 @@ def unit_settings(redis_service: ChildService, dynamodb_endpoint: str | None) ->
         cookie_secure=False,
         message_rate=1000,
         message_burst=1000,
+        # A wait after the free failed logins that no test outlasts: nothing depends on timing.
+        login_delay_seconds=600,
     )
 
 

@@ -6,7 +6,16 @@ import json
 import logging
 import sys
 
-from parley.logs import JsonFormatter, configure_logging, request_id
+import pytest
+
+from parley.logs import (
+    JsonFormatter,
+    LogFormat,
+    TextFormatter,
+    chosen_format,
+    configure_logging,
+    request_id,
+)
 
 
 def record(message: str, *args: object) -> logging.LogRecord:
@@ -44,8 +53,35 @@ def test_an_exception_is_kept_in_the_line() -> None:
 
 
 def test_configure_logging_writes_json_to_stderr(root_logger: logging.Logger) -> None:
-    configure_logging(logging.DEBUG)
+    configure_logging()
     assert len(root_logger.handlers) == 1
     assert isinstance(root_logger.handlers[0].formatter, JsonFormatter)
-    assert root_logger.level == logging.DEBUG
+    assert root_logger.level == logging.INFO
     assert logging.getLogger("parley.socketio").level == logging.WARNING
+
+
+def test_text_lines_for_a_person_at_a_terminal(root_logger: logging.Logger) -> None:
+    configure_logging("text")
+    formatter = root_logger.handlers[0].formatter
+    assert isinstance(formatter, TextFormatter)
+    line = formatter.format(record("hello %s", "ada"))
+    assert line.endswith(" WARNING parley.test: hello ada")
+    headline = record("Parley is at http://127.0.0.1:8000")
+    headline.headline = True
+    assert formatter.format(headline) == "Parley is at http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    ("setting", "dev", "terminal", "chosen"),
+    [
+        ("auto", True, True, "text"),
+        ("auto", True, False, "json"),
+        ("auto", False, True, "json"),
+        ("json", True, True, "json"),
+        ("text", False, False, "text"),
+    ],
+)
+def test_auto_means_text_only_for_parley_dev_on_a_terminal(
+    setting: LogFormat, dev: bool, terminal: bool, chosen: str
+) -> None:
+    assert chosen_format(setting, dev=dev, terminal=terminal) == chosen

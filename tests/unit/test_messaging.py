@@ -14,6 +14,7 @@ import pytest
 from redis.asyncio import Redis
 
 from parley import messaging
+from parley.errors import ErrorCode
 from parley.ids import ulid_at, ulid_seconds
 from parley.messaging import Messenger, RoomSequencer, SendRefused, VisibilityBound
 from parley.metrics import Metrics
@@ -288,6 +289,8 @@ async def test_storage_failure_is_refused_and_the_client_id_freed_for_a_retry(
     with refused(dynamo, "PutItem"), pytest.raises(SendRefused) as refusal:
         await send(messenger, "hello", "c1")
     assert str(refusal.value) == "Message not stored: the database is unavailable, retry"
+    assert refusal.value.problem.code is ErrorCode.UNAVAILABLE
+    assert refusal.value.problem.retry_after is not None
     assert broadcaster.messages == []
     retried = await send(messenger, "hello", "c1")
     assert broadcaster.messages == [retried]
@@ -332,6 +335,8 @@ async def test_the_rate_limit_refuses_a_send_without_storing_it(
     assert str(refusal.value).startswith("Rate limit: too many messages, retry in ")
     seconds = float(str(refusal.value).split()[-2])
     assert 0.1 <= seconds <= 1.0
+    assert refusal.value.problem.code is ErrorCode.RATE_LIMITED
+    assert refusal.value.problem.retry_after == seconds
     assert broadcaster.messages == allowed
     # The refusal passed its turn: the room is not stuck.
     other_user = await send(messenger, "from bob", "c0", username="bob")

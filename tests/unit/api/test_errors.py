@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from parley.api.errors import ApiError, Unauthorized, install_error_handlers
+from parley.api.errors import Unauthorized, install_error_handlers
+from parley.errors import ErrorCode, Refused
 from parley.storage.dynamo import StorageUnavailable
 
 
@@ -26,7 +27,7 @@ def make_app() -> FastAPI:
 
     @app.get("/teapot")
     async def teapot() -> None:
-        raise ApiError(418, "I'm a teapot", headers={"X-Tea": "earl grey"})
+        raise Refused(ErrorCode.RATE_LIMITED, "Slow down", retry_after=1.5)
 
     @app.get("/private")
     async def private() -> None:
@@ -58,31 +59,49 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def test_an_api_error_keeps_its_status_and_headers(http: httpx.AsyncClient) -> None:
+async def test_a_refusal_leaves_with_its_code_and_retry_after(http: httpx.AsyncClient) -> None:
     response = await http.get("/teapot")
-    assert (response.status_code, response.json()) == (418, {"error": "I'm a teapot"})
-    assert response.headers["x-tea"] == "earl grey"
+    assert (response.status_code, response.json()) == (
+        429,
+        {"error": "Slow down", "code": "rate_limited", "retryAfter": 1.5},
+    )
+    assert response.headers["retry-after"] == "2"  # whole seconds (RFC 9110, 10.2.3)
 
 
 async def test_unauthorized_redirects_to_login(http: httpx.AsyncClient) -> None:
     response = await http.get("/private")
     assert response.status_code == 401
-    assert response.json() == {"error": "Unauthorized", "redirect": "/login"}
+    assert response.json() == {
+        "error": "Unauthorized",
+        "code": "unauthorized",
+        "redirect": "/login",
+    }
 
 
 async def test_backends_away_are_503(http: httpx.AsyncClient) -> None:
     redis = await http.get("/redis")
     dynamodb = await http.get("/dynamodb")
     assert (redis.status_code, dynamodb.status_code) == (503, 503)
-    assert redis.json() == {"error": "Session store unavailable, try again shortly"}
-    assert dynamodb.json() == {"error": "Database unavailable, try again shortly"}
+    assert redis.json() == {
+        "error": "Session store unavailable, try again shortly",
+        "code": "unavailable",
+        "retryAfter": 2,
+    }
+    assert dynamodb.json() == {
+        "error": "Database unavailable, try again shortly",
+        "code": "unavailable",
+        "retryAfter": 2,
+    }
 
 
 async def test_a_bug_is_a_500_without_its_details(
     http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     response = await http.get("/bug")
-    assert (response.status_code, response.json()) == (500, {"error": "Internal server error"})
+    assert (response.status_code, response.json()) == (
+        500,
+        {"error": "Internal server error", "code": "internal"},
+    )
     assert "secret detail" not in response.text
     assert "secret detail" in caplog.text  # but logged, with its traceback
 
@@ -91,7 +110,8 @@ async def test_validation_errors_name_each_field(http: httpx.AsyncClient) -> Non
     response = await http.post("/things", json={"name": 5})
     assert response.status_code == 422
     assert response.json() == {
-        "error": "name: Input should be a valid string; size: Field required"
+        "error": "name: Input should be a valid string; size: Field required",
+        "code": "invalid",
     }
 
 
@@ -106,14 +126,17 @@ async def test_a_body_that_is_not_json_is_422(
     response = await http.post(
         "/things", content=content, headers={"content-type": "application/json"}
     )
-    assert (response.status_code, response.json()) == (422, {"error": error})
+    assert (response.status_code, response.json()) == (422, {"error": error, "code": "invalid"})
 
 
 async def test_unknown_paths_and_methods_are_json(http: httpx.AsyncClient) -> None:
     missing = await http.get("/nowhere")
     wrong_method = await http.delete("/teapot")
-    assert (missing.status_code, missing.json()) == (404, {"error": "Not Found"})
+    assert (missing.status_code, missing.json()) == (
+        404,
+        {"error": "Not Found", "code": "not_found"},
+    )
     assert (wrong_method.status_code, wrong_method.json()) == (
         405,
-        {"error": "Method Not Allowed"},
+        {"error": "Method Not Allowed", "code": "not_found"},
     )

@@ -19,7 +19,12 @@ async def test_readyz_names_what_does_not_answer(api_without_redis: ASGIApp) -> 
         response = await http.get("/readyz")
     assert (response.status_code, response.json()) == (
         503,
-        {"error": "redis not answering", "failed": ["redis"]},
+        {
+            "error": "redis not answering",
+            "code": "unavailable",
+            "retryAfter": 2,
+            "failed": ["redis"],
+        },
     )
 
 

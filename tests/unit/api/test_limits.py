@@ -43,7 +43,7 @@ async def test_a_small_json_body_passes(http: httpx.AsyncClient) -> None:
 async def test_a_body_over_the_limit_is_413(http: httpx.AsyncClient) -> None:
     response = await http.post("/", content=b" " * (LIMIT + 1), headers=json_type())
     assert response.status_code == 413
-    assert response.json() == {"error": "Request body too large (limit 1 KiB)"}
+    assert response.json() == {"error": "Request body too large (limit 1 KiB)", "code": "too_large"}
 
 
 async def test_a_chunked_body_is_passed_whole(http: httpx.AsyncClient) -> None:
@@ -65,7 +65,10 @@ async def test_a_bad_content_length_is_413(http: httpx.AsyncClient) -> None:
 async def test_a_body_that_is_not_json_is_415(http: httpx.AsyncClient, content_type: str) -> None:
     response = await http.post("/", content=b"a=1", headers={"content-type": content_type})
     assert response.status_code == 415
-    assert response.json() == {"error": "Send JSON, with Content-Type: application/json"}
+    assert response.json() == {
+        "error": "Send JSON, with Content-Type: application/json",
+        "code": "unsupported",
+    }
 
 
 async def test_json_with_parameters_passes(http: httpx.AsyncClient) -> None:

@@ -28,7 +28,7 @@ async def test_a_second_room_with_the_same_id_is_409(
     again = await http.post("/api/rooms", json={"name": f"  {name.upper()}!"})
     assert (again.status_code, again.json()) == (
         409,
-        {"error": f"A room with id '{name}' already exists"},
+        {"error": f"A room with id '{name}' already exists", "code": "conflict"},
     )
 
 
@@ -38,7 +38,7 @@ async def test_a_name_without_letters_or_digits_is_422(
     response = await http.post("/api/rooms", json={"name": "!!!"})
     assert (response.status_code, response.json()) == (
         422,
-        {"error": "name: must contain at least one letter or digit"},
+        {"error": "name: must contain at least one letter or digit", "code": "invalid"},
     )
 
 
@@ -67,7 +67,10 @@ async def test_history_pages(
 
 async def test_history_of_an_unknown_room_is_404(http: httpx.AsyncClient, logged_in: str) -> None:
     response = await http.get("/api/rooms/nowhere-at-all/messages")
-    assert (response.status_code, response.json()) == (404, {"error": "No room 'nowhere-at-all'"})
+    assert (response.status_code, response.json()) == (
+        404,
+        {"error": "No room 'nowhere-at-all'", "code": "not_found"},
+    )
 
 
 @pytest.mark.parametrize(
@@ -88,6 +91,7 @@ async def test_bad_history_queries_are_422(
     response = await http.get(f"/api/rooms/{room}/messages", params=params)
     assert response.status_code == 422
     assert response.json()["error"].startswith(error)
+    assert response.json()["code"] == "invalid"
 
 
 # --- quota and names ------------------------------------------------------------------------

@@ -54,7 +54,10 @@ async def test_a_cross_site_state_change_is_refused(
     http: httpx.AsyncClient, method: str, headers: dict[str, str]
 ) -> None:
     response = await http.request(method, "/", headers=headers)
-    assert (response.status_code, response.json()) == (403, {"error": "Cross-site request refused"})
+    assert (response.status_code, response.json()) == (
+        403,
+        {"error": "Cross-site request refused", "code": "forbidden"},
+    )
     assert_secured(response)
 
 

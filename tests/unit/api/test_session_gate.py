@@ -9,7 +9,7 @@ from starlette.types import ASGIApp
 from parley.api.session_gate import PUBLIC_API_PATHS, is_protected
 from tests.unit.api.conftest import client
 
-UNAUTHORIZED = {"error": "Unauthorized", "redirect": "/login"}
+UNAUTHORIZED = {"error": "Unauthorized", "code": "unauthorized", "redirect": "/login"}
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,11 @@ async def test_redis_away_is_503(api_without_redis: ASGIApp) -> None:
         response = await http.get("/api/rooms")
         assert (response.status_code, response.json()) == (
             503,
-            {"error": "Session store unavailable, try again shortly"},
+            {
+                "error": "Session store unavailable, try again shortly",
+                "code": "unavailable",
+                "retryAfter": 2,
+            },
         )
         metrics = (await http.get("/metrics")).text
     assert 'parley_backend_errors_total{backend="redis"} 1.0' in metrics

@@ -60,7 +60,10 @@ async def test_nothing_outside_the_dist_is_served(http: httpx.AsyncClient) -> No
 @pytest.mark.parametrize("path", ["/api/nothing", "/socket.io/x"])
 async def test_api_and_socket_paths_are_never_the_app(http: httpx.AsyncClient, path: str) -> None:
     response = await http.get(path)
-    assert (response.status_code, response.json()) == (404, {"error": "Not Found"})
+    assert (response.status_code, response.json()) == (
+        404,
+        {"error": "Not Found", "code": "not_found"},
+    )
 
 
 async def test_without_a_build_nothing_is_mounted(tmp_path: Path) -> None:

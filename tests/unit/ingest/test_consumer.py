@@ -70,7 +70,7 @@ def make_consumer(
             table=tables.messages,
             lease=StreamLease(redis, table=tables.messages, holder=secrets.token_hex(4)),
             checkpoints_for=lambda arn: StreamCheckpoints(redis, stream_arn=arn),
-            ledger=DeliveryMarks(redis),
+            deliveries=DeliveryMarks(redis),
             broadcaster=broadcaster,
             metrics=metrics,
         )

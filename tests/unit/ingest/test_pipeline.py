@@ -41,7 +41,7 @@ async def process(
     raw: dict[str, Any], marks: DeliveryMarks, broadcaster: RecordingBroadcaster
 ) -> IngestStats:
     stats = IngestStats()
-    await process_record(raw, ledger=marks, broadcaster=broadcaster, stats=stats)
+    await process_record(raw, deliveries=marks, broadcaster=broadcaster, stats=stats)
     return stats
 
 
@@ -120,7 +120,7 @@ async def test_records_are_processed_in_order_into_one_tally(
     messages = [make_message(text=f"m{n}") for n in range(3)]
     stats = IngestStats()
     records = [record(m) for m in messages] + [record(messages[0], event="REMOVE")]
-    await process_records(records, ledger=marks, broadcaster=broadcaster, stats=stats)
+    await process_records(records, deliveries=marks, broadcaster=broadcaster, stats=stats)
     assert broadcaster.messages == messages
     assert stats == IngestStats(records=4, ignored=1, delivered=3)
 

@@ -20,14 +20,14 @@ async def test_a_socket_needs_a_live_session(chat_server: InProcessServer, redis
         tab = ChatClient(chat_server, cookie)
         with pytest.raises(socketio.exceptions.ConnectionError):
             await tab.connect()
-        assert tab.connect_error == {"message": "unauthorized"}
+        assert tab.connect_error == {"message": "unauthorized", "data": {"code": "unauthorized"}}
 
 
 async def test_a_foreign_origin_is_refused(chat_server: InProcessServer, person: Person) -> None:
     tab = ChatClient(chat_server, person.cookie)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await tab.connect(origin="https://evil.example")
-    assert tab.connect_error == {"message": "forbidden origin"}
+    assert tab.connect_error == {"message": "forbidden origin", "data": {"code": "forbidden"}}
 
 
 async def test_join_answers_with_history_and_announces_presence(
@@ -45,6 +45,7 @@ async def test_joining_an_unknown_room_fails(person: Person, open_tab: Tab) -> N
     assert await tab.call("join", {"room": "no-such-room"}) == {
         "ok": False,
         "error": "No room 'no-such-room'",
+        "code": "not_found",
     }
 
 
@@ -68,6 +69,7 @@ async def test_sending_needs_the_room_joined(person: Person, open_tab: Tab) -> N
     assert await tab.send("hello") == {
         "ok": False,
         "error": "Join room 'general' before sending to it",
+        "code": "not_joined",
     }
 
 
@@ -87,6 +89,7 @@ async def test_an_invalid_payload_gets_an_error_ack(
     ack = await tab.call("message", payload)
     assert ack["ok"] is False
     assert ack["error"].startswith(error)
+    assert ack["code"] == "invalid"
 
 
 async def test_typing_reaches_the_others_at_most_every_interval(
@@ -96,6 +99,7 @@ async def test_typing_reaches_the_others_at_most_every_interval(
     assert await typist.call("typing", {"room": "general"}) == {
         "ok": False,
         "error": "Join room 'general' first",
+        "code": "not_joined",
     }
     await typist.join()
     await reader.join()
@@ -140,6 +144,7 @@ async def test_an_event_after_the_session_ended_expires_the_socket(
     assert await tab.call("join", {"room": "general"}) == {
         "ok": False,
         "error": "session expired",
+        "code": "unauthorized",
     }
     assert await tab.next("session_expired") == {}
     await asyncio.wait_for(tab.disconnected.wait(), 5)

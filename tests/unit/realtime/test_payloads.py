@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from parley.errors import ErrorCode
 from parley.realtime.payloads import (
     MAX_EVENT_BYTES,
     InvalidPayload,
@@ -44,8 +45,9 @@ def test_a_payload_that_is_not_plain_json_is_refused() -> None:
 def test_an_oversized_payload_is_refused_before_validation() -> None:
     # Unknown keys would also be refused; the size check must come first.
     huge = {"room": "general", "padding": "x" * MAX_EVENT_BYTES}
-    with pytest.raises(InvalidPayload, match=r"^payload too large$"):
+    with pytest.raises(InvalidPayload, match=r"^payload too large$") as refused:
         parse(RoomEvent, (huge,))
+    assert refused.value.problem.code is ErrorCode.TOO_LARGE
 
 
 def test_the_largest_valid_message_fits() -> None:
@@ -81,6 +83,7 @@ def test_room_event_errors_name_the_field(payload: dict[str, Any], error: str) -
     with pytest.raises(InvalidPayload) as refused:
         parse(RoomEvent, (payload,))
     assert str(refused.value) == error
+    assert refused.value.problem.code is ErrorCode.INVALID
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,11 @@ from tests.unit.realtime.conftest import InProcessServer, Person, Tab
 @pytest.mark.parametrize("name", ["hello", "connect", "disconnect", "message_"])
 async def test_an_unknown_event_gets_an_error_ack(person: Person, open_tab: Tab, name: str) -> None:
     tab = await open_tab(person)
-    assert await tab.call(name, {"room": "general"}) == {"ok": False, "error": "unknown event"}
+    assert await tab.call(name, {"room": "general"}) == {
+        "ok": False,
+        "error": "unknown event",
+        "code": "not_found",
+    }
     assert (await tab.call("join", {"room": "general"}))["ok"] is True
 
 
@@ -24,6 +28,7 @@ async def test_a_number_too_big_for_json_gets_an_error_ack(person: Person, open_
     assert await tab.call("message", payload) == {
         "ok": False,
         "error": "payload is not plain JSON",
+        "code": "invalid",
     }
 
 
