@@ -44,9 +44,13 @@ class ChatClient:
             headers["Cookie"] = f"parley_session={self.cookie}"
         if origin is not None:
             headers["Origin"] = origin
-        await self.sio.connect(
-            self.server.url, headers=headers, transports=["websocket"], wait_timeout=10
-        )
+        try:
+            await self.sio.connect(
+                self.server.url, headers=headers, transports=["websocket"], wait_timeout=10
+            )
+        except socketio.exceptions.ConnectionError:
+            await self._close_http()  # a refused handshake leaves Engine.IO's session open
+            raise
 
     async def call(self, event: str, data: Any = None, timeout: float = 15) -> Any:
         if data is None:
@@ -76,3 +80,9 @@ class ChatClient:
     async def close(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()
+        await self._close_http()
+
+    async def _close_http(self) -> None:
+        http = getattr(self.sio.eio, "http", None)
+        if http is not None and not http.closed:
+            await http.close()
