@@ -206,18 +206,32 @@ async def test_an_invalid_change_is_422_and_changes_nothing(
     assert (await phone.get("/api/auth/me")).status_code == 200
 
 
+# The client-address header counts only from the trusted front, which sends the origin secret.
+ORIGIN_SECRET = "test-origin-secret"
+
+
+def seen_from(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address, "X-Parley-Origin-Verify": ORIGIN_SECRET}
+
+
 @pytest.fixture(scope="module")
 def strict_app(start_server: StartApp) -> AppServer:
-    """Two failed logins lock an account; sessions last at most a minute."""
+    """Two failed logins from one address make it wait; sessions last at most a minute."""
     return start_server(
-        redis_db=3, PARLEY_LOGIN_MAX_FAILURES_PER_ACCOUNT="2", PARLEY_SESSION_MAX_AGE="60"
+        redis_db=3,
+        PARLEY_LOGIN_FREE_FAILURES="2",
+        # Long enough that no test outlasts the wait: nothing here depends on timing.
+        PARLEY_LOGIN_DELAY_SECONDS="600",
+        PARLEY_SESSION_MAX_AGE="60",
+        PARLEY_CLIENT_IP_HEADER="X-Forwarded-For",
+        PARLEY_ORIGIN_SECRET=ORIGIN_SECRET,
     )
 
 
 async def test_a_wrong_current_password_is_403_and_counts_as_a_failed_login(
     strict_app: AppServer, username: str
 ) -> None:
-    address = {"X-Forwarded-For": f"198.51.100.{secrets.randbelow(250) + 1}"}
+    address = seen_from(f"198.51.100.{secrets.randbelow(250) + 1}")
     async with (
         httpx.AsyncClient(base_url=strict_app.url, headers=address) as laptop,
         httpx.AsyncClient(base_url=strict_app.url) as phone,
@@ -235,15 +249,20 @@ async def test_a_wrong_current_password_is_403_and_counts_as_a_failed_login(
                 "code": "forbidden",
             }
         assert (await phone.get("/api/auth/me")).status_code == 200
-        locked = await phone.post(
-            "/api/auth/login", json={"username": username, "password": PASSWORD}
-        )
-        assert locked.status_code == 429
+        # That address now waits, even with the right password; the owner elsewhere does not.
         right = await laptop.post(
             "/api/auth/password", json={"current": PASSWORD, "new": NEW_PASSWORD}
         )
         assert right.status_code == 429
         assert "retry-after" in right.headers
+        held = await laptop.post(
+            "/api/auth/login", json={"username": username, "password": PASSWORD}
+        )
+        assert held.status_code == 429
+        elsewhere = await phone.post(
+            "/api/auth/login", json={"username": username, "password": PASSWORD}
+        )
+        assert elsewhere.status_code == 200
 
 
 async def test_a_session_never_outlives_its_absolute_lifetime(
