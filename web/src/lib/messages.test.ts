@@ -158,7 +158,7 @@ describe('roomMessagesReducer', () => {
   it("the server's next decides over the page's length (a join ack is capped in bytes)", () => {
     const few = [stored(1), stored(2)];
     const withNext = (next: string | null) => ({ ...join(few), next });
-    expect(roomMessagesReducer(initialRoomState('general'), withNext(few[0]!.id)).hasOlder).toBe(true);
+    expect(roomMessagesReducer(initialRoomState('general'), withNext(few[0]!.id!)).hasOlder).toBe(true);
     expect(roomMessagesReducer(initialRoomState('general'), withNext(null)).hasOlder).toBe(false);
   });
 
