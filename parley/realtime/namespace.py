@@ -216,10 +216,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         connection.rooms.add(event.room)
         await self._publish_presence(event.room, joined=connection.presence(sid, event.room))
         page = await self.services.messages.latest(event.room, limit=HISTORY_ON_JOIN)
-        kept = history_within_bytes([m.to_json() for m in page.messages])
-        # `next` as in the history API: the `before` of the next older page, null when none.
-        trimmed = len(kept) < len(page.messages)
-        return {"ok": True, "messages": kept, "next": kept[0]["id"] if trimmed else page.next}
+        return {"ok": True, "messages": history_within_bytes([m.to_json() for m in page.messages])}
 
     async def _leave(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
         if event.room in connection.rooms:

@@ -70,8 +70,7 @@ export interface AckFailure {
 
 export type Ack<T extends object = object> = ({ ok: true } & T) | AckFailure;
 
-/** `next`: the `before` of the next older history page, null when there is none. */
-export type JoinAck = Ack<{ messages: Message[]; next?: string | null }>;
+export type JoinAck = Ack<{ messages: Message[] }>;
 export type MessageAck = Ack<{ message: Message }>;
 
 export interface TypingEvent {

@@ -150,7 +150,7 @@ function visitRoom({
         return;
       }
       everJoined = true;
-      dispatch({ type: 'joined', room, messages: reply.messages, pageSize: JOIN_PAGE_SIZE, next: reply.next });
+      dispatch({ type: 'joined', room, messages: reply.messages, pageSize: JOIN_PAGE_SIZE });
       onJoined(socket);
       if (gapFrom !== null) void catchUp();
     });

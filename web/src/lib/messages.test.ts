@@ -155,13 +155,6 @@ describe('roomMessagesReducer', () => {
     expect(roomMessagesReducer(initialRoomState('general'), join([stored(1)])).hasOlder).toBe(false);
   });
 
-  it("the server's next decides over the page's length (a join ack is capped in bytes)", () => {
-    const few = [stored(1), stored(2)];
-    const withNext = (next: string | null) => ({ ...join(few), next });
-    expect(roomMessagesReducer(initialRoomState('general'), withNext(few[0]!.id!)).hasOlder).toBe(true);
-    expect(roomMessagesReducer(initialRoomState('general'), withNext(null)).hasOlder).toBe(false);
-  });
-
   it('a rejoin merges the latest page without duplicates and keeps what is known of older history', () => {
     let state = roomMessagesReducer(initialRoomState('general'), join(Array.from({ length: 50 }, (_, n) => stored(n + 1))));
     state = roomMessagesReducer(state, { type: 'olderLoaded', room: 'general', messages: [], hasOlder: false });

@@ -38,7 +38,7 @@ export interface RoomMessagesState {
 
 export type RoomMessagesAction =
   | { type: 'reset'; room: string }
-  | { type: 'joined'; room: string; messages: Message[]; pageSize: number; next?: string | null }
+  | { type: 'joined'; room: string; messages: Message[]; pageSize: number }
   | { type: 'joinFailed'; room: string; error: string }
   | { type: 'disconnected'; room: string }
   | { type: 'syncFailed'; room: string; error: string }
@@ -172,12 +172,7 @@ export function roomMessagesReducer(state: RoomMessagesState, action: RoomMessag
         joinError: null,
         messages: mergeMessages(state.messages, action.messages),
         // Only the first page says whether older history exists; a rejoin keeps what is known.
-        // The server's `next` says it; without one (an older server), a full page may have more.
-        hasOlder: firstJoin
-          ? action.next !== undefined
-            ? action.next !== null
-            : action.messages.length >= action.pageSize
-          : state.hasOlder,
+        hasOlder: firstJoin ? action.messages.length >= action.pageSize : state.hasOlder,
       };
     }
     case 'joinFailed':
