@@ -34,3 +34,12 @@ async def register_and_login(http: httpx.AsyncClient, username: str) -> str:
 def sess_key(cookie: str) -> str:
     """The Redis key of the session whose cookie is `cookie`: `sess:` + the SHA-256 of it."""
     return f"sess:{hashlib.sha256(cookie.encode()).hexdigest()}"
+
+
+# The client-address header (PARLEY_CLIENT_IP_HEADER=X-Forwarded-For in the tests that set it)
+# counts only on requests from the trusted front, which proves itself with the origin secret.
+ORIGIN_SECRET = "test-origin-secret"
+
+
+def seen_from(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address, "X-Parley-Origin-Verify": ORIGIN_SECRET}

@@ -10,7 +10,15 @@ from redis.asyncio import Redis
 
 from tests.conftest import StartApp
 from tests.servers import AppServer
-from tests.utils import PASSWORD, login, register, register_and_login, sess_key
+from tests.utils import (
+    ORIGIN_SECRET,
+    PASSWORD,
+    login,
+    register,
+    register_and_login,
+    seen_from,
+    sess_key,
+)
 
 UNAUTHORIZED = {"error": "Unauthorized", "code": "unauthorized", "redirect": "/login"}
 
@@ -195,15 +203,6 @@ async def test_concurrent_registrations_of_one_name_give_one_201(
         )
     codes = sorted(response.status_code for response in responses)
     assert codes == [201] + [409] * 11
-
-
-# The client-address header counts only on requests from the trusted front, which proves itself
-# with the origin secret (as CloudFront does).
-ORIGIN_SECRET = "test-origin-secret"
-
-
-def seen_from(address: str) -> dict[str, str]:
-    return {"X-Forwarded-For": address, "X-Parley-Origin-Verify": ORIGIN_SECRET}
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from tests.conftest import Connect, Person, Signup, StartApp
 from tests.realtime.test_session_end import assert_kicked
 from tests.servers import AppServer
-from tests.utils import PASSWORD, login, register, sess_key
+from tests.utils import ORIGIN_SECRET, PASSWORD, login, register, seen_from, sess_key
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 NEW_PASSWORD = "a brand new passphrase"
@@ -204,14 +204,6 @@ async def test_an_invalid_change_is_422_and_changes_nothing(
     response = await laptop.post("/api/auth/password", json=body)
     assert (response.status_code, response.json()["code"]) == (422, "invalid")
     assert (await phone.get("/api/auth/me")).status_code == 200
-
-
-# The client-address header counts only from the trusted front, which sends the origin secret.
-ORIGIN_SECRET = "test-origin-secret"
-
-
-def seen_from(address: str) -> dict[str, str]:
-    return {"X-Forwarded-For": address, "X-Parley-Origin-Verify": ORIGIN_SECRET}
 
 
 @pytest.fixture(scope="module")
