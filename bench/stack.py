@@ -192,6 +192,7 @@ def start_stack(workdir: Path, *, message_rate: int) -> Stack:
         "PARLEY_COOKIE_SECURE": "false",
         "PARLEY_MESSAGE_RATE": str(message_rate),
         "PARLEY_MESSAGE_BURST": str(message_rate),
+        "PARLEY_SOCKET_BUDGET_SCALE": "1000",  # one socket per user sends at the bench's rate
         # Hundreds of clients register and log in at once from one address.
         "PARLEY_REGISTER_MAX_PER_ADDRESS": "1000000",
         "PARLEY_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     allowed_origins: str | None = None
     message_rate: Annotated[float, Field(gt=0, le=10_000)] = 10
     message_burst: Annotated[int, Field(ge=1, le=100_000)] = 30
+    # Multiplies every socket event budget (parley/realtime/limits.py); tests and benchmarks
+    # that drive one socket hard raise it, as they raise the message rate.
+    socket_budget_scale: Annotated[float, Field(gt=0, le=10_000)] = 1
     bcrypt_rounds: Annotated[int, Field(ge=4, le=31)] = 12
     cookie_secure: bool = True
     # Login throttling (OWASP Authentication Cheat Sheet, "Login Throttling"), never a lock of

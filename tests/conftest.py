@@ -59,6 +59,9 @@ def base_env(redis_service: ChildService, dynamodb_endpoint: str | None) -> dict
         # Tests send in bursts; the limiter has its own test with its own server.
         "PARLEY_MESSAGE_RATE": "1000",
         "PARLEY_MESSAGE_BURST": "1000",
+        # The same for every socket event (the fuzz suites send hundreds a second on one
+        # socket); tests/realtime/test_flood.py and tests/unit/realtime hold the real budgets.
+        "PARLEY_SOCKET_BUDGET_SCALE": "1000",
         # Every suite registers and logs in its people from 127.0.0.1, up to 100 at once (a
         # login in flight counts against its address until its password proves right);
         # tests/api/test_auth.py has its own server for these limits.

@@ -45,6 +45,14 @@ USER_BUDGETS = {event: Budget(b.rate * 2, b.burst * 2) for event, b in SOCKET_BU
 STRIKES = Budget(5, 100)
 
 
+def scaled(budgets: dict[str, Budget], scale: float) -> dict[str, Budget]:
+    return {event: scaled_budget(budget, scale) for event, budget in budgets.items()}
+
+
+def scaled_budget(budget: Budget, scale: float) -> Budget:
+    return Budget(budget.rate * scale, max(math.ceil(budget.burst * scale), 1))
+
+
 @dataclass(slots=True)
 class TokenBucket:
     budget: Budget

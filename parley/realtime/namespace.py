@@ -31,6 +31,8 @@ from parley.realtime.limits import (
     Buckets,
     TokenBucket,
     rate_limited,
+    scaled,
+    scaled_budget,
 )
 from parley.realtime.payloads import MessageEvent, RoomEvent, parse
 from parley.services import Services
@@ -91,6 +93,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         # Per user, session and address, over their sockets here; an entry goes with the last.
         self.user_budgets: dict[str, Buckets] = {}
         self.sockets_of: dict[str, int] = {}  # by username, session key and "@" + address
+        self._budget_scale = services.settings.socket_budget_scale
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         settings = self.services.settings
@@ -109,7 +112,13 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise refusal("unauthorized", ErrorCode.UNAUTHORIZED)
         if self.sockets_of.get(session.key, 0) >= MAX_SOCKETS_PER_SESSION:
             raise refusal("too many connections", ErrorCode.RATE_LIMITED)
-        connection = Connection(session.username, session.key, address)
+        connection = Connection(
+            session.username,
+            session.key,
+            address,
+            budgets=Buckets(scaled(SOCKET_BUDGETS, self._budget_scale)),
+            strikes=TokenBucket(scaled_budget(STRIKES, self._budget_scale)),
+        )
         self.connections[sid] = connection
         for owner in self._owners(connection):
             self.sockets_of[owner] = self.sockets_of.get(owner, 0) + 1
@@ -151,7 +160,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if not wait:
             user = self.user_budgets.get(connection.username)
             if user is None:
-                user = self.user_budgets[connection.username] = Buckets(USER_BUDGETS)
+                user = Buckets(scaled(USER_BUDGETS, self._budget_scale))
+                self.user_budgets[connection.username] = user
             wait = user.take(event, now)
         if not wait:
             return None

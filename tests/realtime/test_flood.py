@@ -56,7 +56,7 @@ async def sample(pid: int, samples: list[int], stop: asyncio.Event) -> None:
 async def test_a_flood_of_every_event_keeps_memory_bounded(
     start_server: StartApp, signup: Signup
 ) -> None:
-    server = start_server(redis_db=7)
+    server = start_server(redis_db=7, PARLEY_SOCKET_BUDGET_SCALE="1")  # the real budgets
     process = psutil.Process(server.process.pid)
     people = [await signup(server) for _ in range(20)]
     warm = ChatClient(server, people[0].cookie)
