@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useSocket } from '../realtime/SocketProvider';
 import type { ParleySocket } from '../socket';
 import { useSocketEvent } from './useSocketEvent';
@@ -18,6 +18,19 @@ export function useConnectionStatus(): ConnectionStatus {
   useSocketEvent(socket, 'disconnect', () =>
     setTracked((current) => ({ ...current, status: current.status === 'connecting' ? 'connecting' : 'reconnecting' })),
   );
+
+  // The socket may have connected between the render that read its state and the effect that
+  // put the listeners on (a busy page): read it again once they are on, or that `connect` is
+  // missed and a later drop is never shown as reconnecting.
+  useEffect(() => {
+    if (socket?.connected) {
+      // Syncing with an outside object's state once subscribed is what this rule allows for.
+      // eslint-disable-next-line react-hooks/set-state-in-effect
+      setTracked((current) =>
+        current.socket === socket && current.status === 'connecting' ? { ...current, status: 'connected' } : current,
+      );
+    }
+  }, [socket]);
 
   return tracked.socket === socket ? tracked.status : statusOf(socket);
 }
