@@ -159,7 +159,7 @@ class SessionStore:
                 "endsAt": now + self._max_age,
             }
         )
-        live = await self._live_digests(username)
+        live = [digest for digest, _ in await self._live(username)]
         index = _index_key(username)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(_redis_key(digest), value, ex=min(self._ttl, self._max_age))
@@ -202,22 +202,7 @@ class SessionStore:
 
     async def for_user(self, username: str) -> list[SessionInfo]:
         """The user's live sessions, most recently seen first."""
-        index = _index_key(username)
-        digests = [str(digest) for digest in await self._redis.zrange(index, 0, -1)]
-        if not digests:
-            return []
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for digest in digests:
-                pipe.get(_redis_key(digest))
-            values: list[str | None] = await pipe.execute()
-        dead = [digest for digest, raw in zip(digests, values, strict=True) if raw is None]
-        if dead:
-            await self._redis.zrem(index, *dead)
-        found = [
-            _info(digest, raw)
-            for digest, raw in zip(digests, values, strict=True)
-            if raw is not None
-        ]
+        found = [_info(digest, raw) for digest, raw in await self._live(username)]
         mine = [info for info in found if info.username.lower() == username.lower()]
         return sorted(mine, key=lambda info: info.last_seen_at, reverse=True)
 
@@ -236,20 +221,23 @@ class SessionStore:
         await self._end(username, [info.digest for info in others])
         return others
 
-    async def _live_digests(self, username: str) -> list[str]:
-        """The user's live sessions, oldest first; the dead are pruned from the index."""
+    async def _live(self, username: str) -> list[tuple[str, str]]:
+        """The user's live sessions as (digest, JSON), oldest first; the dead are pruned from
+        the index."""
         index = _index_key(username)
         digests = [str(digest) for digest in await self._redis.zrange(index, 0, -1)]
         if not digests:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:
             for digest in digests:
-                pipe.exists(_redis_key(digest))
-            alive = await pipe.execute()
-        dead = [digest for digest, found in zip(digests, alive, strict=True) if not found]
+                pipe.get(_redis_key(digest))
+            values: list[str | None] = await pipe.execute()
+        dead = [digest for digest, raw in zip(digests, values, strict=True) if raw is None]
         if dead:
             await self._redis.zrem(index, *dead)
-        return [digest for digest, found in zip(digests, alive, strict=True) if found]
+        return [
+            (digest, raw) for digest, raw in zip(digests, values, strict=True) if raw is not None
+        ]
 
     async def _end(self, username: str, digests: Sequence[str]) -> None:
         if not digests:
