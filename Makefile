@@ -87,12 +87,14 @@ soak: $(PY_STAMP)
 bench: $(PY_STAMP)
 	@$(BIN)/python -c "import matplotlib, psutil" 2>/dev/null && test -x $(BIN)/py-spy \
 		|| $(BIN)/python -m pip install --quiet -c constraints.txt -r bench/requirements.txt
+	cd bench/node && npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m bench
 
 bench-quick: $(PY_STAMP)
 	@$(BIN)/python -c "import matplotlib, psutil" 2>/dev/null && test -x $(BIN)/py-spy \
 		|| $(BIN)/python -m pip install --quiet -c constraints.txt -r bench/requirements.txt
+	cd bench/node && npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m bench --quick
 
 clean:
-	rm -rf $(VENV) web/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
+	rm -rf $(VENV) web/node_modules bench/node/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

@@ -28,7 +28,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import http_load, profile, report
+from bench import http_load, node_compare, profile, report
 from bench.lean_client import LeanSocket
 from bench.loadgen import (
     CapacitySpec,
@@ -79,6 +79,8 @@ class Config:
     drain_max_s: float = 20.0
     ack_timeout_s: float = 15.0
     message_rate_limit: int = 10_000
+    # The side-by-side run under socket.io-client (bench/node_compare.py).
+    node: node_compare.CompareConfig = field(default_factory=node_compare.CompareConfig)
 
     @classmethod
     def quick(cls) -> Config:
@@ -105,6 +107,7 @@ class Config:
             quiet_s=0.5,
             drain_max_s=8,
             ack_timeout_s=8,
+            node=node_compare.quick(),
         )
 
     @property
@@ -702,6 +705,7 @@ async def run(cfg: Config, stem: str) -> dict[str, Any]:
     finally:
         await asyncio.to_thread(stack.stop)
     results["comparison"] = compare(results, cfg)
+    results["node_client"] = await node_compare.compare(cfg.node, workdir, cfg.fds)
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     return results
 
@@ -760,8 +764,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--deflate", action="store_true", help="fan-out clients offer permessage-deflate"
     )
+    parser.add_argument(
+        "--node-only",
+        action="store_true",
+        help="only the side-by-side run under socket.io-client (parley / node / baseline)",
+    )
+    parser.add_argument("--node-rates", help="comma-separated rates of that run, msg/s")
+    parser.add_argument("--node-sweep", help="comma-separated sweep rates past those ('' none)")
+    parser.add_argument("--node-rounds", type=int, help="rounds of that run (default 2)")
+    parser.add_argument("--node-servers", help="comma-separated subset of parley,node,baseline")
     args = parser.parse_args(argv)
     cfg = Config.quick() if args.quick else Config(mode="full")
+    node_overrides = {
+        "clients": args.clients,
+        "senders": args.senders,
+        "duration": args.duration,
+        "procs": args.procs,
+        "rounds": args.node_rounds,
+        "rates": [float(r) for r in args.node_rates.split(",")] if args.node_rates else None,
+        "sweep": [float(r) for r in args.node_sweep.split(",") if r]
+        if args.node_sweep is not None
+        else None,
+        "servers": tuple(args.node_servers.split(",")) if args.node_servers else None,
+    }
+    cfg.node = dataclasses.replace(
+        cfg.node, **{k: v for k, v in node_overrides.items() if v is not None}
+    )
     overrides = {
         "loadgen_procs": args.procs,
         "clients": args.clients,
@@ -780,6 +808,8 @@ def main(argv: list[str] | None = None) -> int:
     date = datetime.now().strftime("%Y-%m-%d")
     stem = date if cfg.mode == "full" else f"{date}-quick"
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.node_only:
+        return node_only(cfg, f"{stem}-node")
     results = asyncio.run(run(cfg, stem))
     json_path = RESULTS / f"{stem}.json"
     png_path = RESULTS / f"{stem}.png"
@@ -787,13 +817,32 @@ def main(argv: list[str] | None = None) -> int:
     results["plot"] = _rel(png_path)
     json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     report.plot(results, png_path)
-    table = report.markdown(results)
+    table = report.markdown(results) + "\n\n" + node_compare.markdown(results["node_client"])
     md_path.write_text(table + "\n")
     print()
     print(table)
     print()
     log(f"results: {_rel(json_path)}, plot: {_rel(png_path)}, table: {_rel(md_path)}")
     log(f"done in {results['elapsed_s']} s")
+    return 0
+
+
+def node_only(cfg: Config, stem: str) -> int:
+    started = time.monotonic()
+    workdir = RESULTS / "tmp" / stem
+    result = asyncio.run(node_compare.compare(cfg.node, workdir, cfg.fds))
+    result["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+    result["machine"] = machine()
+    result["elapsed_s"] = round(time.monotonic() - started, 1)
+    json_path = RESULTS / f"{stem}.json"
+    md_path = RESULTS / f"{stem}.md"
+    json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    table = node_compare.markdown(result)
+    md_path.write_text(table + "\n")
+    print()
+    print(table)
+    print()
+    log(f"results: {_rel(json_path)}, table: {_rel(md_path)}; {result['elapsed_s']} s")
     return 0
 
 

@@ -196,6 +196,9 @@ def start_stack(workdir: Path, *, message_rate: int) -> Stack:
         # Hundreds of clients register and log in at once from one address.
         "PARLEY_REGISTER_MAX_PER_ADDRESS": "1000000",
         "PARLEY_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
+        # Sockets are capped per client address (parley/realtime/limits.py); the Node.js load
+        # generator gives each simulated user an address of its own in this header.
+        "PARLEY_CLIENT_IP_HEADER": "X-Bench-Client",
     }
     stack = Stack(workdir, redis, dynamodb, env)
     try:
