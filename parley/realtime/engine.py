@@ -4,22 +4,27 @@ Each socket's writer waits for its next outgoing packet with `asyncio.wait_for`,
 Python 3.12 wraps the wait in a new task every time. Under fan-out every recipient's writer
 wakes for every message, and those tasks were the largest item left in the server's profile
 (README.md, Benchmarks). `asyncio.timeout` gives the same deadline without a task; Python 3.12's
-`wait_for` is built on it, so there the library's own code is kept. This replaces one method of
+`wait_for` is built on it. This replaces one method of
 the python-engineio pinned in constraints.txt; tests/realtime/test_engine.py holds it to the
-original's behaviour."""
+original's behaviour.
+
+It also keeps the count of broadcast bytes waiting in the queue (parley/realtime/fanout.py),
+so it is installed on every Python version."""
 
 from __future__ import annotations
 
 import asyncio
-import sys
 from typing import Any
 
 from engineio import exceptions
 from engineio.async_socket import AsyncSocket
 
+from parley.realtime.fanout import took
+
 
 async def _poll(self: AsyncSocket) -> list[Any]:
-    """AsyncSocket.poll (python-engineio 4.x) with `asyncio.timeout` for `wait_for`."""
+    """AsyncSocket.poll (python-engineio 4.x) with `asyncio.timeout` for `wait_for`, counting
+    the broadcast bytes it takes off the queue."""
     if self.queue.empty():
         try:
             async with asyncio.timeout(self.server.ping_interval + self.server.ping_timeout):
@@ -31,6 +36,7 @@ async def _poll(self: AsyncSocket) -> list[Any]:
     self.queue.task_done()
     if packets == [None]:
         return []
+    took(self, packets[0])
     while True:
         try:
             pkt = self.queue.get_nowait()
@@ -40,10 +46,10 @@ async def _poll(self: AsyncSocket) -> list[Any]:
         if pkt is None:
             self.queue.put_nowait(None)
             break
+        took(self, pkt)
         packets.append(pkt)
     return packets
 
 
 def use_taskless_writer() -> None:
-    if sys.version_info < (3, 12):
-        AsyncSocket.poll = _poll
+    AsyncSocket.poll = _poll

@@ -1,10 +1,10 @@
 """The Socket.IO client manager: rooms shared by every instance through Redis pub/sub.
 
 python-socketio delivers an event to a room by creating one asyncio task per recipient and
-waiting for all of them; under fan-out to hundreds of sockets, that task churn was the largest
-item in the server's profile (bench/README.md). Handing a packet to a socket only appends it to
-that socket's outgoing queue, so here the packet is encoded once and queued for each recipient
-in a plain loop. Events with callbacks or binary data keep the library's own path.
+waiting for all of them, and each recipient's writer task then encodes and frames the packet
+again. Here a broadcast is encoded once and handed to the Fanout (parley/realtime/fanout.py),
+which frames it once and writes the same bytes to every idle recipient's transport. Events
+with callbacks or binary data keep the library's own path.
 
 Publishing to the other instances does not hold up the sender either: messages go into an
 outbox that one task publishes in order, so a room's broadcasts still reach other instances in
@@ -18,7 +18,6 @@ import contextlib
 from typing import Any
 
 import socketio
-from engineio import packet as eio_packet
 from socketio import packet
 
 
@@ -64,11 +63,14 @@ class FanOutRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         encoded = self.server.packet_class(
             packet.EVENT, namespace=namespace, data=[message["event"], *message["data"]]
         ).encode()
-        frames = [
-            eio_packet.Packet(eio_packet.MESSAGE, part)
-            for part in (encoded if isinstance(encoded, list) else [encoded])
-        ]
-        for sid, eio_sid in self.get_participants(namespace, message.get("room")):
-            if sid not in skipped:
-                for frame in frames:
-                    await self.server._send_eio_packet(eio_sid, frame)
+        if isinstance(encoded, list):  # binary attachments: the library's own path
+            await super()._handle_emit(message)
+            return
+        self.server.fanout.deliver(
+            (
+                eio_sid
+                for sid, eio_sid in self.get_participants(namespace, message.get("room"))
+                if sid not in skipped
+            ),
+            encoded,
+        )

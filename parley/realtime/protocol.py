@@ -8,8 +8,9 @@ packet gets an error ack where it carries an ack id, or a one-line warning.
 It also bounds what one connection can make this process hold: each client event is checked
 against the socket's and user's budgets before a task is made for it (`ChatNamespace.admit`),
 an Engine.IO connection that has not completed the Socket.IO CONNECT within
-CONNECT_DEADLINE_SECONDS is closed (as is one whose CONNECT was refused), and a socket whose
-outgoing queue passes MAX_QUEUED_PACKETS is disconnected."""
+CONNECT_DEADLINE_SECONDS is closed (as is one whose CONNECT was refused), and a socket with
+more than fanout.MAX_BUFFERED_BYTES waiting to go out is disconnected (parley/realtime/fanout.py,
+which also delivers broadcasts)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ import socketio
 from socketio import packet
 
 from parley.errors import ErrorCode, Problem
+from parley.realtime import fanout
+from parley.realtime.fanout import Fanout, queued_bytes, use_direct_writes
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +35,21 @@ _EVENT_ACK_ID = re.compile(r"^(?:2|5\d+-)(?:(/[^,\[]*),)?(\d+)\[")
 # An Engine.IO connection must be a connected Socket.IO socket this soon after it opened (a
 # client sends CONNECT at once), or it is closed.
 CONNECT_DEADLINE_SECONDS = 5.0
-# Packets waiting in one socket's outgoing queue (Engine.IO's `queue`) while its writer is held
-# up by a client that does not read. Past this the socket is disconnected and the queue dropped:
-# the client reconnects and catches up over HTTP. 256 is about 3 s of the busiest room measured
-# (80 messages/s, bench/README.md); typical chat packets are a few hundred bytes (~100 KB), the
-# worst case 256 maximum messages (~48 KiB each in Socket.IO's ASCII-escaped JSON) ~12 MiB.
-# The writer may hold one more batch it took from the queue before it stalled.
-MAX_QUEUED_PACKETS = 256
+
+
+def waiting_bytes(socket: Any) -> int:
+    """Broadcast bytes in the socket's queue and everything in its transport's buffer."""
+    direct = getattr(socket, "parley_direct", None)
+    buffered = direct.transport.get_write_buffer_size() if direct is not None else 0
+    return queued_bytes(socket) + int(buffered)
 
 
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        use_direct_writes()
+        self.fanout = Fanout(self.eio.sockets, self._drop_slow_reader)
+
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any, data: Any) -> None:
         name = data[0] if isinstance(data, list) and data else None
         if not isinstance(name, str) or name not in CLIENT_EVENTS:
@@ -86,21 +94,28 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
 
     async def _send_eio_packet(self, eio_sid: str, eio_pkt: Any) -> None:
         socket = self.eio.sockets.get(eio_sid)
-        if socket is not None and socket.queue.qsize() >= MAX_QUEUED_PACKETS:
+        if socket is not None and waiting_bytes(socket) > fanout.MAX_BUFFERED_BYTES:
+            self.eio.sockets.pop(eio_sid, None)
             await self._drop_slow_reader(eio_sid, socket)
             return
         await super()._send_eio_packet(eio_sid, eio_pkt)
 
     async def _drop_slow_reader(self, eio_sid: str, socket: Any) -> None:
-        """Disconnect a socket that stopped reading and free what was queued for it; its
-        writer stops after the batch it is writing (the connection ends when the client reads
-        again, or at the WebSocket ping timeout)."""
-        log.warning("socket disconnected: %d packets queued, it is not reading", MAX_QUEUED_PACKETS)
+        """Disconnect a socket that stopped reading and free what was waiting for it; its
+        writer stops after the batch it is writing."""
+        log.warning(
+            "socket disconnected: over %d bytes waiting, it is not reading",
+            fanout.MAX_BUFFERED_BYTES,
+        )
         queue = socket.queue
         while not queue.empty():
             queue.get_nowait()
             queue.task_done()
+        socket.parley_queued_bytes = 0
         queue.put_nowait(None)  # the writer's close sentinel
+        direct = getattr(socket, "parley_direct", None)
+        if direct is not None:
+            direct.transport.abort()  # what its transport holds goes now
         await socket.close(wait=False, abort=True)
         self.eio.sockets.pop(eio_sid, None)
 

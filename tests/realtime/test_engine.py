@@ -4,7 +4,6 @@ the close sentinel, and gives up after the ping deadline."""
 from __future__ import annotations
 
 import asyncio
-import sys
 
 import engineio
 import pytest
@@ -51,7 +50,6 @@ async def test_nothing_within_the_ping_deadline_is_queue_empty() -> None:
         await _poll(sock)
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12's wait_for creates no task")
-def test_installed_on_python_3_11() -> None:
+def test_installed() -> None:
     use_taskless_writer()
     assert AsyncSocket.poll is _poll

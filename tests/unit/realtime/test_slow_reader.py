@@ -1,6 +1,7 @@
-"""A socket that stops reading is disconnected once its outgoing queue reaches
-MAX_QUEUED_PACKETS (parley/realtime/protocol.py), and its queue never grows past that; against
-the app served in this process, so the test can watch the server's queue."""
+"""A socket that stops reading is disconnected once more than MAX_BUFFERED_BYTES wait for it
+(parley/realtime/fanout.py: its transport's buffer plus its queue), and what waits never grows
+past that by more than one packet; against the app served in this process, so the test can
+watch the server's buffers."""
 
 from __future__ import annotations
 
@@ -9,34 +10,38 @@ import base64
 import os
 import socket
 import struct
-from typing import Any
+from collections.abc import Iterable
 
 import pytest
 
-from parley.realtime import protocol
-from parley.realtime.protocol import GuardedServer
+from parley.realtime import fanout
+from parley.realtime.fanout import Fanout
+from parley.realtime.protocol import waiting_bytes
 from tests.unit.realtime.conftest import InProcessServer, Person, Tab, sign_up
 
-BOUND = 32  # the test's bound, so the flood that fills the TCP buffers first stays small
+BOUND = 256 * 1024  # the test's bound, so the flood that fills the TCP buffers first stays small
+PACKET = 64 * 1024  # more than the largest packet
 
 
 async def test_a_socket_that_stops_reading_is_disconnected(
     chat_server: InProcessServer, person: Person, open_tab: Tab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(protocol, "MAX_QUEUED_PACKETS", BOUND)
+    monkeypatch.setattr(fanout, "MAX_BUFFERED_BYTES", BOUND)
     deepest: dict[str, int] = {}
-    servers: list[GuardedServer] = []
-    send = GuardedServer._send_eio_packet
+    fanouts: list[Fanout] = []
+    deliver = Fanout.deliver
 
-    async def watched(self: GuardedServer, eio_sid: str, eio_pkt: Any) -> None:
-        await send(self, eio_sid, eio_pkt)
-        if not servers:
-            servers.append(self)
-        sock = self.eio.sockets.get(eio_sid)
-        if sock is not None:
-            deepest[eio_sid] = max(deepest.get(eio_sid, 0), sock.queue.qsize())
+    def watched(self: Fanout, eio_sids: Iterable[str], text: str) -> None:
+        eio_sids = list(eio_sids)
+        if not fanouts:
+            fanouts.append(self)
+        deliver(self, eio_sids, text)
+        for eio_sid in eio_sids:
+            sock = self._sockets.get(eio_sid)
+            if sock is not None:
+                deepest[eio_sid] = max(deepest.get(eio_sid, 0), waiting_bytes(sock))
 
-    monkeypatch.setattr(GuardedServer, "_send_eio_packet", watched)
+    monkeypatch.setattr(Fanout, "deliver", watched)
 
     # A raw WebSocket client with a small receive buffer that joins, then never reads again.
     reader, writer = await raw_websocket(chat_server, person.cookie)
@@ -54,17 +59,22 @@ async def test_a_socket_that_stops_reading_is_disconnected(
         await flooder.join()
     text = "😀" * 4000  # ~48 KiB a packet on the wire
     sent = 0
-    while deepest.get(eio_sid, 0) <= BOUND and (not servers or eio_sid in servers[0].eio.sockets):
+    while not fanouts or eio_sid in fanouts[0]._sockets:
         acks = await asyncio.gather(*(flooder.send(text) for flooder in flooders))
         assert all(ack["ok"] for ack in acks), acks
         sent += len(acks)
         assert sent < 2000, "never disconnected"
-    assert max(deepest.values()) <= BOUND
-    assert deepest[eio_sid] == BOUND
+    assert max(deepest.values()) <= BOUND + PACKET
+    assert deepest[eio_sid] > BOUND - PACKET  # disconnected for its bound, not otherwise
+    assert fanouts[0].direct_writes > 0  # written straight to the transport while it kept up
+    assert fanouts[0].queued > 0  # and queued behind once its transport was paused
     # Reading again, the client finds the end of its connection.
     async with asyncio.timeout(30):
-        while await reader.read(1 << 20):
-            pass
+        try:
+            while await reader.read(1 << 20):
+                pass
+        except ConnectionResetError:
+            pass  # its buffered frames were dropped with the connection
     writer.close()
     # The others never noticed.
     assert (await flooders[0].send("still here"))["ok"] is True
