@@ -35,6 +35,7 @@ from parley.realtime.limits import (
     scaled_budget,
 )
 from parley.realtime.payloads import MessageEvent, RoomEvent, parse
+from parley.realtime.presence import PresenceAnnouncer
 from parley.services import Services
 from parley.storage.presence import PresenceEntry
 from parley.storage.sessions import session_ref
@@ -94,6 +95,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.user_budgets: dict[str, Buckets] = {}
         self.sockets_of: dict[str, int] = {}  # by username, session key and "@" + address
         self._budget_scale = services.settings.socket_budget_scale
+        # Coalesced per room: a burst of joins is not a list per join to the whole room.
+        self.presence_announcer = PresenceAnnouncer(services.presence, self._announce_presence)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         settings = self.services.settings
@@ -263,13 +266,9 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _publish_presence(
         self, room: str, *, joined: PresenceEntry | None = None, left: PresenceEntry | None = None
     ) -> None:
-        presence = self.services.presence
-        if joined is not None:
-            users = await presence.add(joined)
-        elif left is not None:
-            users = await presence.remove(left)
-        else:
-            users = await presence.users(room)
+        await self.presence_announcer.changed(room, joined=joined, left=left)
+
+    async def _announce_presence(self, room: str, users: list[str]) -> None:
         await self.emit("presence", {"room": room, "users": users}, room=room_channel(room))
 
     async def expire(self, sids: list[str]) -> None:

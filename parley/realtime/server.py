@@ -69,9 +69,11 @@ class SocketServer:
         try:
             yield
         finally:
-            await self._stop(messenger, tasks)
+            await self._stop(namespace, messenger, tasks)
 
-    async def _stop(self, messenger: Messenger, tasks: list[asyncio.Task[None]]) -> None:
+    async def _stop(
+        self, namespace: ChatNamespace, messenger: Messenger, tasks: list[asyncio.Task[None]]
+    ) -> None:
         """Graceful: sends under way finish (stored and recorded, so a client that lost its
         ack gets the stored message back on retry), then every socket is closed so its client
         reconnects to another instance."""
@@ -82,6 +84,7 @@ class SocketServer:
         for task in tasks:
             with suppress(asyncio.CancelledError):
                 await task
+        await namespace.presence_announcer.close()
         await self.server.shutdown()
         await self._manager.flush(DRAIN_SECONDS)
 

@@ -38,12 +38,32 @@ class PresenceStore:
         self._redis = redis
 
     async def add(self, entry: PresenceEntry) -> list[str]:
-        await self._redis.zadd(_key(entry.room), {entry.member: _expiry()})
-        return await self.users(entry.room)
+        """Enter `entry`; the room's users after it (one round trip)."""
+        return await self._change(entry, add=True, read=True) or []
 
     async def remove(self, entry: PresenceEntry) -> list[str]:
-        await self._redis.zrem(_key(entry.room), entry.member)
-        return await self.users(entry.room)
+        """Remove `entry`; the room's users after it (one round trip)."""
+        return await self._change(entry, add=False, read=True) or []
+
+    async def enter(self, entry: PresenceEntry) -> None:
+        """Enter `entry` without reading the list back (the announcement is coalesced)."""
+        await self._change(entry, add=True, read=False)
+
+    async def leave(self, entry: PresenceEntry) -> None:
+        await self._change(entry, add=False, read=False)
+
+    async def _change(self, entry: PresenceEntry, *, add: bool, read: bool) -> list[str] | None:
+        key = _key(entry.room)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            if add:
+                pipe.zadd(key, {entry.member: _expiry()})
+            else:
+                pipe.zrem(key, entry.member)
+            if read:
+                pipe.zremrangebyscore(key, "-inf", time.time() * 1000)
+                pipe.zrange(key, 0, -1)
+            replies = await pipe.execute()
+        return _names(replies[-1]) if read else None
 
     async def refresh(self, entries: Iterable[PresenceEntry]) -> None:
         expiry = _expiry()
@@ -59,4 +79,8 @@ class PresenceStore:
             pipe.zremrangebyscore(key, "-inf", time.time() * 1000)
             pipe.zrange(key, 0, -1)
             _, members = await pipe.execute()
-        return sorted({member.split("\t", 1)[1] for member in members}, key=str.lower)
+        return _names(members)
+
+
+def _names(members: list[str]) -> list[str]:
+    return sorted({member.split("\t", 1)[1] for member in members}, key=str.lower)

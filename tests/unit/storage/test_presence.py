@@ -60,3 +60,11 @@ async def test_a_refresh_keeps_entries_alive(
     assert await store.users("general") == ["ada"]
     assert await store.users("random") == ["bob"]
     await store.refresh([])
+
+
+async def test_enter_and_leave_write_without_reading(store: PresenceStore) -> None:
+    await store.enter(entry("s1", "ada"))
+    await store.enter(entry("s2", "bob"))
+    assert await store.users("general") == ["ada", "bob"]
+    await store.leave(entry("s1", "ada"))
+    assert await store.users("general") == ["bob"]
