@@ -11,6 +11,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,7 +24,16 @@ from redis.asyncio import Redis
 from bench import http_load
 from bench.loadgen import ConnectReport
 from bench.node_worker import NODE_DIR, NodeWorker, node_binary
-from bench.stack import REPO, Server, Stack, _server_preexec, _tcp_open, _wait, start_stack
+from bench.stack import (
+    REPO,
+    Server,
+    Stack,
+    _http_ok,
+    _server_preexec,
+    _tcp_open,
+    _wait,
+    start_stack,
+)
 from bench.stats import summary_ms
 
 SERVERS = ("parley", "node", "baseline")
@@ -90,6 +100,51 @@ def start_node_server(stack: Stack, *, fds: int) -> Server:
     return server
 
 
+def reference_trees() -> dict[str, Path]:
+    """Other checkouts of Parley to run beside this one, as "parley-<label>" servers:
+    PARLEY_BENCH_TREES="before=/path/to/checkout,..." (before/after measurements in one run,
+    with this checkout's virtualenv)."""
+    trees: dict[str, Path] = {}
+    for item in os.environ.get("PARLEY_BENCH_TREES", "").split(","):
+        if "=" in item:
+            label, path = item.split("=", 1)
+            trees[f"parley-{label.strip()}"] = Path(path.strip()).resolve()
+    return trees
+
+
+REFERENCE_TREES = reference_trees()
+
+
+def start_parley_from(stack: Stack, tree: Path, name: str, *, fds: int) -> Server:
+    from parley.devstack.services import free_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        **stack.env,
+        "PARLEY_HOST": "127.0.0.1",
+        "PARLEY_PORT": str(port),
+        "PYTHONPATH": str(tree),
+    }
+    argv = [sys.executable, "-m", "parley", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    log_path = stack.workdir / "logs" / f"{name}-{port}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as output:
+        process = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=tree,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_server_preexec(fds),
+        )
+    server = Server(name, f"http://127.0.0.1:{port}", process, log_path)
+    stack.servers.append(server)
+    _wait(lambda: _http_ok(f"{server.url}/readyz"), server, 60)
+    return server
+
+
 async def node_sessions(redis_url: str, count: int) -> list[str]:
     """The reference server's sessions (`nodesess:<cookie>` = username), as connect-redis
     keeps them; one per client."""
@@ -105,13 +160,17 @@ async def node_sessions(redis_url: str, count: int) -> list[str]:
     return keys
 
 
-async def parley_cookies(url: str, count: int) -> list[str]:
+async def parley_cookies(url: str, redis_url: str, count: int) -> list[str]:
+    """One account registered and logged in through the API (it creates the room); the
+    clients' sessions written straight into Redis in the documented format, one per client
+    (as the capacity scenario does: login is measured on its own)."""
     tag = secrets.token_hex(2)
     usernames = [f"cmp{tag}_{i:05d}" for i in range(count)]
     async with http_load.new_session() as http:
-        cookies = await http_load.accounts(http, url, usernames)
-        await http_load.create_room(http, url, cookies[0], "bench-0")
-    return cookies
+        owner = await http_load.accounts(http, url, usernames[:1])
+        await http_load.create_room(http, url, owner[0], "bench-0")
+    seeded = await http_load.seed_sessions(redis_url, usernames, count - 1, 3600)
+    return owner + seeded
 
 
 def client_address(i: int) -> str:
@@ -123,8 +182,12 @@ async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> 
 
     stack = await asyncio.to_thread(start_stack, workdir, message_rate=10_000)
     try:
-        if name == "parley":
-            server = stack.start_parley(fds=fds)
+        if name.startswith("parley"):
+            server = (
+                stack.start_parley(fds=fds)
+                if name == "parley"
+                else start_parley_from(stack, REFERENCE_TREES[name], name, fds=fds)
+            )
             cookies: list[str | None] = [
                 f"{http_load.COOKIE_NAME}={c}"
                 for c in await parley_cookies(server.url, cfg.clients)
