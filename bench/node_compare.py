@@ -190,7 +190,7 @@ async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> 
             )
             cookies: list[str | None] = [
                 f"{http_load.COOKIE_NAME}={c}"
-                for c in await parley_cookies(server.url, cfg.clients)
+                for c in await parley_cookies(server.url, stack.redis_url, cfg.clients)
             ]
         elif name == "node":
             server = start_node_server(stack, fds=fds)
@@ -338,7 +338,7 @@ def _median(values: list[Any]) -> float | None:
     mid = len(ordered) // 2
     if len(ordered) % 2:
         return float(ordered[mid])
-    return round((ordered[mid - 1] + ordered[mid]) / 2, 2)
+    return round(float(ordered[mid - 1] + ordered[mid]) / 2, 2)
 
 
 def summarize(rounds: list[dict[str, Any]], cfg: CompareConfig) -> dict[str, Any]:
