@@ -362,6 +362,9 @@ def summarize(rounds: list[dict[str, Any]], cfg: CompareConfig) -> dict[str, Any
                 "duplicates": sum(p["duplicates"] for p in phases),
                 "out_of_order": sum(p["out_of_order"] for p in phases),
                 "server_cpu": _median([c.get("server") for c in cpu]),
+                "server_us_per_delivery": _median(
+                    [p.get("server_cpu_us_per_delivery") for p in phases]
+                ),
                 "loadgen_cpu": _median(
                     [sum(v for k, v in c.items() if k.startswith("loadgen")) for c in cpu]
                 ),
@@ -387,8 +390,9 @@ def markdown(result: dict[str, Any]) -> str:
         "server with a fresh Redis and DynamoDB endpoint. CPU in % of one core.",
         "",
         "| rate | server | deliveries/s | p50 ms | p99 ms | ack p99 ms | sent / acked "
-        "| lost / dup / ooo | server CPU | loadgen CPU | machine CPU | load avg |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| lost / dup / ooo | server CPU | server µs / delivery | loadgen CPU | machine CPU "
+        "| load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     summary = result["summary"]
     for rate in s["rates"]:
@@ -400,7 +404,8 @@ def markdown(result: dict[str, Any]) -> str:
                 f"| {rate:g} msg/s | {name} | {row['deliveries_per_s']:,} | {row['p50_ms']} | "
                 f"{row['p99_ms']} | {row['ack_p99_ms']} | {row['sent']} / {row['acked']} | "
                 f"{row['lost']} / {row['duplicates']} / {row['out_of_order']} | "
-                f"{row['server_cpu']} | {row['loadgen_cpu']} | {row['machine_cpu']} | "
+                f"{row['server_cpu']} | {row['server_us_per_delivery']} | "
+                f"{row['loadgen_cpu']} | {row['machine_cpu']} | "
                 f"{row['load_average_1m']} |"
             )
     lines += [

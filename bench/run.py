@@ -152,12 +152,22 @@ class FanoutRun:
         )
         meter = CpuMeter(cpu_pids)
         meter.start()
+        started = time.monotonic()
         for worker in self.workers:
             worker.send("phase", spec)
         timeout = duration + cfg.drain_max_s + cfg.ack_timeout_s + 60
         results: list[PhaseResult] = [(await w.recv(timeout))[1] for w in self.workers]
         cpu = meter.stop()
-        return self._merge(spec, results, cpu)
+        merged = self._merge(spec, results, cpu)
+        # The server's CPU per delivery (µs of one core): the cost of the fan-out, which holds
+        # even when the machine is shared and latency is not comparable across runs.
+        wall = time.monotonic() - started
+        merged["wall_s"] = round(wall, 2)
+        delivered = merged["deliveries"] + merged["deliveries_of_unacked"]
+        merged["server_cpu_us_per_delivery"] = (
+            round(cpu.get("server", 0.0) / 100 * wall * 1e6 / delivered, 1) if delivered else None
+        )
+        return merged
 
     def _merge(
         self, spec: PhaseSpec, results: list[PhaseResult], cpu: dict[str, float]
