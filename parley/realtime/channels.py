@@ -1,4 +1,5 @@
-"""Socket.IO room names. A chat room and a login session each map to one Socket.IO room."""
+"""Socket.IO room names. A chat room, a user (all their sockets, on whichever instance) and a
+login session each map to one Socket.IO room."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ def socketio_channel(redis_url: str, table_prefix: str) -> str:
 
 def room_channel(room: str) -> str:
     return f"room:{room}"
+
+
+def user_channel(username: str) -> str:
+    return f"user:{username.lower()}"
 
 
 def session_channel(session_ref: str) -> str:

@@ -34,7 +34,8 @@ class Budget:
 # Per socket, and per user over all their sockets on this instance. Generous for people (a
 # reconnect rejoins its rooms, typing is sent as keys are pressed): they bound machines.
 SOCKET_BUDGETS = {
-    "join": Budget(5, 30),
+    # A client joins every room of its sidebar (at most MAX_ROOMS_PER_SOCKET) on each connect.
+    "join": Budget(10, 120),
     "leave": Budget(5, 30),
     "message": Budget(20, 60),
     "typing": Budget(10, 30),

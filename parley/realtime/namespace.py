@@ -19,7 +19,7 @@ from parley.errors import BACKEND_ERRORS, ErrorCode, Problem, Refused, backend_u
 from parley.logs import request_id
 from parley.messaging import Messenger
 from parley.models import MessageJSON
-from parley.realtime.channels import room_channel, session_channel
+from parley.realtime.channels import room_channel, session_channel, user_channel
 from parley.realtime.handshake import client_address, cookie_value, origin_allowed, refusal
 from parley.realtime.limits import (
     MAX_ROOMS_PER_SOCKET,
@@ -34,15 +34,14 @@ from parley.realtime.limits import (
     scaled,
     scaled_budget,
 )
-from parley.realtime.payloads import MessageEvent, RoomEvent, parse
+from parley.realtime.payloads import JoinEvent, MessageEvent, RoomEvent, parse
 from parley.services import Services
 from parley.storage.presence import PresenceEntry
 from parley.storage.sessions import session_ref
 
 log = logging.getLogger(__name__)
 
-HISTORY_ON_JOIN = 50
-# A join's ack carries the latest HISTORY_ON_JOIN messages, or fewer when they would be over
+# A join's ack carries the latest messages it asked for, or fewer when they would be over
 # this many bytes of JSON (50 messages of 4000 emoji are ~2.4 MB); older ones are paged over
 # HTTP (`GET /api/rooms/{room}/messages?before=`).
 MAX_HISTORY_ACK_BYTES = 256 * 1024
@@ -74,7 +73,9 @@ class Connection:
     username: str
     session_key: str
     address: str
-    rooms: set[str] = field(default_factory=set)
+    # The rooms this socket joined, with the user's role in each (None: reading a public room
+    # they are not a member of), proved at `join` and kept up to date by `apply_membership`.
+    rooms: dict[str, str | None] = field(default_factory=dict)
     last_typing: dict[str, float] = field(default_factory=dict)
     budgets: Buckets = field(default_factory=lambda: Buckets(SOCKET_BUDGETS))
     strikes: TokenBucket = field(default_factory=lambda: TokenBucket(STRIKES))
@@ -124,6 +125,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             self.sockets_of[owner] = self.sockets_of.get(owner, 0) + 1
         self.services.metrics.sockets.inc()
         await self.enter_room(sid, session_channel(session.ref))
+        await self.enter_room(sid, user_channel(session.username))
 
     async def on_disconnect(self, sid: str, *_: Any) -> None:
         connection = self.connections.pop(sid, None)
@@ -136,7 +138,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 del self.sockets_of[owner]
                 self.user_budgets.pop(owner, None)
         self.services.metrics.sockets.dec()
-        for room in connection.rooms:
+        for room in list(connection.rooms):
             try:
                 await self._publish_presence(room, left=connection.presence(sid, room))
             except RedisError as exc:  # the entry fades on its own (PRESENCE_TTL_SECONDS)
@@ -176,7 +178,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.disconnect(sid)
 
     async def on_join(self, sid: str, *args: Any) -> Ack:
-        return await self.guarded(sid, args, RoomEvent, self._join)
+        return await self.guarded(sid, args, JoinEvent, self._join)
 
     async def on_leave(self, sid: str, *args: Any) -> Ack:
         return await self.guarded(sid, args, RoomEvent, self._leave)
@@ -213,7 +215,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             log.exception("event failed")
             return failure(ErrorCode.INTERNAL, "Internal error")
 
-    async def _join(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
+    async def _join(self, sid: str, connection: Connection, event: JoinEvent) -> Ack:
         if event.room not in connection.rooms and len(connection.rooms) >= MAX_ROOMS_PER_SOCKET:
             return failure(
                 ErrorCode.RATE_LIMITED,
@@ -223,15 +225,17 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if not await self.services.rooms.exists(event.room):
             return failure(ErrorCode.NOT_FOUND, f"No room '{event.room}'")
         await self.enter_room(sid, room_channel(event.room))
-        connection.rooms.add(event.room)
+        connection.rooms[event.room] = None
         await self._publish_presence(event.room, joined=connection.presence(sid, event.room))
-        page = await self.services.messages.latest(event.room, limit=HISTORY_ON_JOIN)
+        if not event.limit:
+            return {"ok": True, "messages": []}
+        page = await self.services.messages.latest(event.room, limit=event.limit)
         return {"ok": True, "messages": history_within_bytes([m.to_json() for m in page.messages])}
 
     async def _leave(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
         if event.room in connection.rooms:
             await self.leave_room(sid, room_channel(event.room))
-            connection.rooms.discard(event.room)
+            del connection.rooms[event.room]
             await self._publish_presence(event.room, left=connection.presence(sid, event.room))
         return {"ok": True}
 
@@ -271,6 +275,42 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         else:
             users = await presence.users(room)
         await self.emit("presence", {"room": room, "users": users}, room=room_channel(room))
+
+    async def apply_membership(self, channel: str, event: str, data: dict[str, Any]) -> None:
+        """A membership change, published by any instance, reaching this one: a user who left,
+        was removed or banned has their sockets here taken out of the room at once, so nothing
+        of the room published after the change reaches them; a new role is kept for the
+        checks that depend on it."""
+        room = data.get("room")
+        if not isinstance(room, str):
+            return
+        if event == "room_removed":
+            for sid, _ in list(self.server.manager.get_participants(self.namespace, channel)):
+                await self._drop_from_room(sid, room)
+            return
+        username = data.get("username")
+        if not isinstance(username, str):
+            return
+        role = data.get("role")
+        for sid, _ in list(self.server.manager.get_participants(self.namespace, channel)):
+            connection = self.connections.get(sid)
+            if connection is None or connection.username.lower() != username.lower():
+                continue
+            if role is None:
+                await self._drop_from_room(sid, room)
+            elif isinstance(role, str):
+                connection.rooms[room] = role
+
+    async def _drop_from_room(self, sid: str, room: str) -> None:
+        connection = self.connections.get(sid)
+        if connection is None or room not in connection.rooms:
+            return
+        await self.leave_room(sid, room_channel(room))
+        del connection.rooms[room]
+        # Off the delivery path: the watch runs before the room's next broadcast is delivered.
+        self.server.start_background_task(
+            self._publish_presence, room, left=connection.presence(sid, room)
+        )
 
     async def expire(self, sids: list[str]) -> None:
         """Tell these sockets their session is over, then drop them."""

@@ -15,6 +15,8 @@ from parley.storage.messages import MAX_TEXT_BYTES, MAX_TEXT_LENGTH, clean_text
 MAX_EVENT_BYTES = 32 * 1024
 
 RoomId = Annotated[str, Field(min_length=1, max_length=64)]
+# The latest messages a join's ack carries by default (older ones are paged over HTTP).
+HISTORY_ON_JOIN = 50
 
 
 class InvalidPayload(Refused):
@@ -25,6 +27,12 @@ class InvalidPayload(Refused):
 class RoomEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     room: RoomId
+
+
+class JoinEvent(RoomEvent):
+    # How many of the latest messages the ack carries: 0 for a room the client only listens
+    # to (its sidebar), up to the default for the room it shows.
+    limit: Annotated[int, Field(ge=0, le=HISTORY_ON_JOIN)] = HISTORY_ON_JOIN
 
 
 class MessageEvent(RoomEvent):

@@ -62,6 +62,7 @@ class SocketServer:
     @asynccontextmanager
     async def serving(self, namespace: ChatNamespace, messenger: Messenger) -> AsyncIterator[None]:
         self.server.register_namespace(namespace)
+        self._manager.membership_watch = namespace.apply_membership
         tasks = [
             asyncio.create_task(_every(SESSION_SWEEP_SECONDS, namespace.sweep_sessions)),
             asyncio.create_task(_every(REFRESH_INTERVAL_SECONDS, namespace.refresh_presence)),
