@@ -43,7 +43,7 @@ def table_prefix(environment: str, unit_settings: Settings) -> Iterator[str]:
 
 async def _delete_tables(settings: Settings, names: TableNames) -> None:
     async with open_client(settings) as client:
-        for name in (names.users, names.rooms, names.messages):
+        for name in names.all():
             with contextlib.suppress(client.exceptions.ResourceNotFoundException):
                 await client.delete_table(TableName=name)
 
@@ -52,7 +52,7 @@ def test_tables_create_is_idempotent(table_prefix: str, capsys: pytest.CaptureFi
     prefix = table_prefix
     assert main(["tables", "create"]) == 0
     created = capsys.readouterr().out.strip()
-    assert created == f"created: {prefix}users, {prefix}rooms, {prefix}messages"
+    assert created == f"created: {prefix}users, {prefix}rooms, {prefix}messages, {prefix}members"
     assert main(["tables", "create"]) == 0
     assert capsys.readouterr().out.strip() == "all tables exist"
 
