@@ -13,6 +13,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from parley.accounts import Accounts
 from parley.config import Settings
+from parley.conversations import Conversations, Notifier
 from parley.ingest.consumer import StreamConsumer
 from parley.ingest.runner import running_in_background
 from parley.messaging import Broadcaster, Messenger
@@ -23,9 +24,10 @@ from parley.realtime.namespace import ChatNamespace
 from parley.realtime.server import SocketServer
 from parley.services import Services
 from parley.storage.dynamo import TableNames, open_client
+from parley.storage.members import MemberStore
 from parley.storage.messages import MessageStore
 from parley.storage.presence import PresenceStore
-from parley.storage.rooms import RoomStore
+from parley.storage.rooms import RoomQuota, RoomStore
 from parley.storage.sends import DeliveryMarks, SendLedger
 from parley.storage.sessions import SessionStore
 from parley.storage.stream_state import StreamCheckpoints, StreamLease
@@ -66,6 +68,7 @@ class Running:
     messenger: Messenger
     broadcaster: Broadcaster
     end_session: EndSession
+    conversations: Conversations
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,9 @@ class Container:
     async def open(self) -> AsyncIterator[Running]:
         """Everything the HTTP app and the chat namespace use."""
         async with self._open_services() as services:
+            # Registration makes each new account a member of general in one transaction,
+            # so general must exist wherever accounts are made (one conditional put).
+            await services.rooms.ensure_general()
             if self._sockets is None:
                 reach = self._reach_through_redis(services)
             else:
@@ -139,12 +145,14 @@ class Container:
                 per_address=settings.register_max_per_address,
                 window_seconds=settings.register_window_seconds,
             )
+            members = MemberStore(dynamo, tables.members, rooms_table=tables.rooms)
             yield Services(
                 settings=settings,
                 redis=redis,
                 dynamo=dynamo,
                 accounts=Accounts(
-                    users=UserStore(dynamo, tables.users),
+                    # Every new account is a member of general from its creation.
+                    users=UserStore(dynamo, tables.users, members=members),
                     sessions=sessions,
                     throttle=throttle,
                     registrations=registrations,
@@ -153,6 +161,7 @@ class Container:
                 ),
                 sessions=sessions,
                 rooms=RoomStore(dynamo, tables.rooms),
+                members=members,
                 messages=MessageStore(dynamo, tables.messages),
                 presence=PresenceStore(redis),
                 ledger=SendLedger(
@@ -181,6 +190,18 @@ class Container:
             metrics=services.metrics,
         )
 
+    @staticmethod
+    def _conversations(services: Services, notifier: Notifier) -> Conversations:
+        return Conversations(
+            rooms=services.rooms,
+            members=services.members,
+            messages=services.messages,
+            users=services.accounts.users,
+            presence=services.presence,
+            quota=RoomQuota(services.redis),
+            notifier=notifier,
+        )
+
     @asynccontextmanager
     async def _reach_through_redis(self, services: Services) -> AsyncIterator[Running]:
         """No sockets here: broadcasts and session ends go out on the Socket.IO Redis channel."""
@@ -190,13 +211,13 @@ class Container:
                 messenger=self._messenger(services, emitter),
                 broadcaster=emitter,
                 end_session=emitter.end_session,
+                conversations=self._conversations(services, emitter),
             )
 
     @asynccontextmanager
     async def _serve(self, sockets: SocketServer, services: Services) -> AsyncIterator[Running]:
         """This process holds the sockets: the chat namespace answers their events, and the
         stream consumer (unless another runner reads the stream) broadcasts outside writes."""
-        await services.rooms.ensure_general()
         messenger = self._messenger(services, sockets)
         namespace = ChatNamespace(services, messenger)
         async with AsyncExitStack() as stack:
@@ -208,6 +229,7 @@ class Container:
                 messenger=messenger,
                 broadcaster=sockets,
                 end_session=namespace.expire_session,
+                conversations=self._conversations(services, sockets),
             )
 
     @asynccontextmanager

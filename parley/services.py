@@ -11,6 +11,7 @@ from parley.accounts import Accounts
 from parley.config import Settings
 from parley.metrics import Metrics
 from parley.storage.dynamo import DynamoClient, TableNames
+from parley.storage.members import MemberStore
 from parley.storage.messages import MessageStore
 from parley.storage.presence import PresenceStore
 from parley.storage.rooms import RoomStore
@@ -26,6 +27,7 @@ class Services:
     accounts: Accounts
     sessions: SessionStore
     rooms: RoomStore
+    members: MemberStore
     messages: MessageStore
     presence: PresenceStore
     ledger: SendLedger

@@ -98,7 +98,7 @@ def tables(settings: Settings) -> Iterator[TableNames]:
 
 async def _delete_tables(settings: Settings, names: TableNames) -> None:
     async with open_client(settings) as client:
-        for name in (names.users, names.rooms, names.messages):
+        for name in names.all():
             await client.delete_table(TableName=name)
 
 

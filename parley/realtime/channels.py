@@ -24,3 +24,9 @@ def user_channel(username: str) -> str:
 
 def session_channel(session_ref: str) -> str:
     return f"session:{session_ref}"
+
+
+def user_channel(username: str) -> str:
+    """Every socket of one user, on every instance (`room_added`, `room_removed`, `read`,
+    `mention`)."""
+    return f"user:{username.lower()}"

@@ -3,13 +3,19 @@ write-only Redis manager, publishing to the channel the app instances listen on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import socketio
 from redis.asyncio import Redis
 
 from parley.models import Message
-from parley.realtime.channels import room_channel, session_channel, socketio_channel
+from parley.realtime.channels import (
+    room_channel,
+    session_channel,
+    socketio_channel,
+    user_channel,
+)
 
 
 class _StrictRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
@@ -32,6 +38,13 @@ class RedisEmitter:
         await self._manager.emit(
             "message", message.to_json(), room=room_channel(message.room), namespace="/"
         )
+
+    async def to_user(self, username: str, event: str, data: Mapping[str, Any]) -> None:
+        """conversations.Notifier: to every socket of the user, on every instance."""
+        await self._manager.emit(event, dict(data), room=user_channel(username), namespace="/")
+
+    async def to_room(self, room: str, event: str, data: Mapping[str, Any]) -> None:
+        await self._manager.emit(event, dict(data), room=room_channel(room), namespace="/")
 
     async def end_session(self, ref: str) -> None:
         """The sockets of this session (its `Session.ref`), on whichever instance, hear that it

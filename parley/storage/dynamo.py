@@ -39,12 +39,24 @@ def is_unavailable(exc: BaseException) -> bool:
         return True
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
+        if code == "TransactionCanceledException":
+            # A condition refused it: an answer. Otherwise (a conflicting transaction under
+            # way, throttling) it is worth trying again shortly.
+            return "ConditionalCheckFailed" not in cancellation_reasons(exc)
         return code not in {"ConditionalCheckFailedException", "ValidationException"}
     return False
 
 
 def is_conditional_failure(exc: ClientError) -> bool:
     return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+def cancellation_reasons(exc: ClientError) -> list[str]:
+    """Per item of a cancelled TransactWriteItems, in order: "None" for an item that was not
+    the cause, "ConditionalCheckFailed" for one whose condition refused it, ..."""
+    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return []
+    return [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
 
 
 @contextmanager
@@ -63,10 +75,25 @@ class TableNames:
     users: str
     rooms: str
     messages: str
+    members: str
 
     @classmethod
     def with_prefix(cls, prefix: str) -> TableNames:
-        return cls(users=f"{prefix}users", rooms=f"{prefix}rooms", messages=f"{prefix}messages")
+        return cls(
+            users=f"{prefix}users",
+            rooms=f"{prefix}rooms",
+            messages=f"{prefix}messages",
+            members=f"{prefix}members",
+        )
+
+    def all(self) -> tuple[str, ...]:
+        return (self.users, self.rooms, self.messages, self.members)
+
+
+# The rooms table's sparse index of public rooms by name (docs/design/conversations.md), and
+# the members table's sparse index of each user's memberships (bans are not in it).
+DIRECTORY_INDEX = "directory"
+BY_USER_INDEX = "by-user"
 
 
 def local_credentials(settings: Settings) -> dict[str, str]:
@@ -90,6 +117,20 @@ async def open_client(settings: Settings, service: str = "dynamodb") -> AsyncIte
         yield client
 
 
+_DIRECTORY_ATTRIBUTES = [
+    {"AttributeName": "listed", "AttributeType": "S"},
+    {"AttributeName": "nameKey", "AttributeType": "S"},
+]
+DIRECTORY_INDEX_SPEC: dict[str, Any] = {
+    "IndexName": DIRECTORY_INDEX,
+    "KeySchema": [
+        {"AttributeName": "listed", "KeyType": "HASH"},
+        {"AttributeName": "nameKey", "KeyType": "RANGE"},
+    ],
+    "Projection": {"ProjectionType": "ALL"},
+}
+
+
 def _table_specs(names: TableNames) -> list[dict[str, Any]]:
     string = "S"
     return [
@@ -101,7 +142,11 @@ def _table_specs(names: TableNames) -> list[dict[str, Any]]:
         {
             "TableName": names.rooms,
             "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": string}],
+            "AttributeDefinitions": [
+                {"AttributeName": "id", "AttributeType": string},
+                *_DIRECTORY_ATTRIBUTES,
+            ],
+            "GlobalSecondaryIndexes": [DIRECTORY_INDEX_SPEC],
         },
         {
             "TableName": names.messages,
@@ -114,6 +159,28 @@ def _table_specs(names: TableNames) -> list[dict[str, Any]]:
                 {"AttributeName": "id", "AttributeType": string},
             ],
             "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        },
+        {
+            "TableName": names.members,
+            "KeySchema": [
+                {"AttributeName": "room", "KeyType": "HASH"},
+                {"AttributeName": "user", "KeyType": "RANGE"},
+            ],
+            "AttributeDefinitions": [
+                {"AttributeName": "room", "AttributeType": string},
+                {"AttributeName": "user", "AttributeType": string},
+                {"AttributeName": "memberOf", "AttributeType": string},
+            ],
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": BY_USER_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": "memberOf", "KeyType": "HASH"},
+                        {"AttributeName": "room", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
         },
     ]
 
@@ -138,3 +205,21 @@ async def create_missing_tables(client: DynamoClient, names: TableNames) -> list
     for name in created:
         await waiter.wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     return created
+
+
+async def ensure_directory_index(client: DynamoClient, names: TableNames) -> bool:
+    """Add the rooms table's `directory` index to a table made before it existed; True when it
+    was added (an online operation: DynamoDB backfills it while the table stays in use)."""
+    described = await client.describe_table(TableName=names.rooms)
+    indexes = described["Table"].get("GlobalSecondaryIndexes", [])
+    if any(index["IndexName"] == DIRECTORY_INDEX for index in indexes):
+        return False
+    await client.update_table(
+        TableName=names.rooms,
+        AttributeDefinitions=[
+            {"AttributeName": "id", "AttributeType": "S"},
+            *_DIRECTORY_ATTRIBUTES,
+        ],
+        GlobalSecondaryIndexUpdates=[{"Create": DIRECTORY_INDEX_SPEC}],
+    )
+    return True

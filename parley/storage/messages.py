@@ -4,6 +4,7 @@ into a Message."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,22 @@ MAX_TEXT_BYTES = 16 * 1024
 MAX_NAME_LENGTH = 64
 
 Item = dict[str, dict[str, Any]]
+
+
+# `unread` counts at most this many (100 means "100 or more": docs/reference.md).
+UNREAD_CAP = 100
+# Counting reads the messages after the marker, newest first, in pages of UNREAD_CAP + 1 items of
+# three small attributes, and stops at UNREAD_CAP others' messages or this many items (the
+# reader's own messages do not count but are read): a room is never read whole.
+UNREAD_MAX_ITEMS = 5 * (UNREAD_CAP + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadCounts:
+    unread: int
+    mentions: int
+    last_message_id: str | None
+    items_read: int = 0  # what the count cost (bench/unread_cost.py)
 
 
 class InvalidItem(ValueError):
@@ -126,6 +143,48 @@ class MessageStore:
             )
         return "Item" in response
 
+    async def read_counts(self, room: str, *, after: str | None, reader: str) -> ReadCounts:
+        """Messages newer than `after` (the reader's marker) written by others, capped at
+        UNREAD_CAP; how many of those mention the reader (their item's `mentions`, a list of
+        lower-cased names); and the room's newest id (`after` when nothing is newer). A bounded
+        Query newest first, projecting three attributes (docs/design/conversations.md, "Read
+        state")."""
+        me = reader.lower()
+        unread = mentions = read = 0
+        newest: str | None = None
+        start: Item | None = None
+        while unread < UNREAD_CAP and read < UNREAD_MAX_ITEMS:
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": "#r = :r AND id > :after",
+                "ExpressionAttributeNames": {"#r": "room", "#u": "username", "#m": "mentions"},
+                "ExpressionAttributeValues": {
+                    ":r": {"S": room},
+                    ":after": {"S": after or MIN_ULID},
+                },
+                "ProjectionExpression": "id, #u, #m",
+                "ScanIndexForward": False,
+                "Limit": min(UNREAD_CAP + 1, UNREAD_MAX_ITEMS - read),
+            }
+            if start is not None:
+                request["ExclusiveStartKey"] = start
+            with unavailable_on_failure():
+                response = await self._client.query(**request)
+            items: list[Item] = response.get("Items", [])
+            read += len(items)
+            if newest is None and items:
+                newest = items[0]["id"]["S"]
+            for item in items:
+                if (_string(item, "username") or "").strip().lower() == me:
+                    continue
+                if unread < UNREAD_CAP:
+                    unread += 1
+                    mentions += me in _names(item.get("mentions"))
+            start = response.get("LastEvaluatedKey")
+            if start is None:
+                break
+        return ReadCounts(unread, mentions, newest or after, read)
+
     async def latest(self, room: str, *, limit: int) -> Page:
         return await self._page(room, "#r = :r", {}, newest_first=True, limit=limit)
 
@@ -165,6 +224,17 @@ class MessageStore:
             messages.reverse()
         edge = items[-1]["id"]["S"] if has_more and items else None
         return Page(messages=messages, next=edge)
+
+
+def _names(value: dict[str, Any] | None) -> set[str]:
+    """A `mentions` attribute, a list of strings or a string set, as a set of names."""
+    if not isinstance(value, dict):
+        return set()
+    if isinstance(value.get("SS"), list):
+        return {str(name) for name in value["SS"]}
+    if isinstance(value.get("L"), list):
+        return {str(entry["S"]) for entry in value["L"] if isinstance(entry, dict) and "S" in entry}
+    return set()
 
 
 def _valid(item: Item) -> Message | None:

@@ -34,6 +34,13 @@ APP_TABLE_ACTIONS = {
     "dynamodb:Scan",
     "dynamodb:DescribeTable",
 }
+# Memberships change several items at once (TransactWriteItems needs each item's own action).
+MEMBERSHIP_ACTIONS = {
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+}
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -223,6 +230,7 @@ def test_tables_follow_the_contract(expanded: dict[str, Any]) -> None:
     keys = {
         "UsersTable": ("${TablePrefix}users", [("username", "HASH")]),
         "RoomsTable": ("${TablePrefix}rooms", [("id", "HASH")]),
+        "MembersTable": ("${TablePrefix}members", [("room", "HASH"), ("user", "RANGE")]),
         "MessagesTable": ("${TablePrefix}messages", [("room", "HASH"), ("id", "RANGE")]),
     }
     assert set(tables) == set(keys)
@@ -237,6 +245,14 @@ def test_tables_follow_the_contract(expanded: dict[str, Any]) -> None:
     assert tables["MessagesTable"]["Properties"]["StreamSpecification"] == {
         "StreamViewType": "NEW_IMAGE"
     }
+    # The two sparse indexes of docs/design/conversations.md, as parley.storage.dynamo makes them.
+    from parley.storage.dynamo import TableNames, _table_specs
+
+    specs = {spec["TableName"]: spec for spec in _table_specs(TableNames.with_prefix("p-"))}
+    for name, table_name in (("RoomsTable", "p-rooms"), ("MembersTable", "p-members")):
+        props = tables[name]["Properties"]
+        assert props["GlobalSecondaryIndexes"] == specs[table_name]["GlobalSecondaryIndexes"]
+        assert props["AttributeDefinitions"] == specs[table_name]["AttributeDefinitions"]
 
 
 # ---------------------------------------------------------------- Lambda functions
@@ -349,7 +365,10 @@ def _table_grants(role: dict[str, Any]) -> dict[str, set[str]]:
             continue
         resources = statement["Resource"]
         for resource in resources if isinstance(resources, list) else [resources]:
-            table = resource["Fn::GetAtt"][0]
+            if "Fn::Sub" in resource:  # "${Table.Arn}/index/*": the table's indexes
+                table = resource["Fn::Sub"].removeprefix("${").split(".", 1)[0] + "/index"
+            else:
+                table = resource["Fn::GetAtt"][0]
             grants.setdefault(table, set()).update(actions)
     return grants
 
@@ -358,16 +377,22 @@ def test_app_roles_reach_only_what_their_tier_uses(expanded: dict[str, Any]) -> 
     http = _table_grants(expanded["Resources"]["HttpApiFunctionRole"])
     sockets = _table_grants(expanded["Resources"]["TaskRole"])
     for grants in (http, sockets):
-        assert set().union(*grants.values()) <= APP_TABLE_ACTIONS | {"dynamodb:UpdateItem"}
+        assert set().union(*grants.values()) <= APP_TABLE_ACTIONS | MEMBERSHIP_ACTIONS
     # Accounts (login, registration, password change) are the HTTP function's alone.
     assert "UsersTable" not in sockets
     assert http["UsersTable"] >= {"dynamodb:GetItem", "dynamodb:PutItem"}
     # Messages are written by sockets only; the HTTP function reads history.
     assert http["MessagesTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable"}
     assert {"dynamodb:PutItem", "dynamodb:Query"} <= sockets["MessagesTable"]
-    # Rooms: made through the API; sockets check them and make #general at start.
-    assert {"dynamodb:PutItem", "dynamodb:Scan"} <= http["RoomsTable"]
-    assert sockets["RoomsTable"] == {"dynamodb:GetItem", "dynamodb:PutItem"}
+    # Rooms: made through the API (the directory is an index query, no scan); sockets check
+    # them, make #general at start and count a member who joins by sending.
+    assert {"dynamodb:PutItem", "dynamodb:Query"} <= http["RoomsTable/index"]
+    assert "dynamodb:Scan" not in set().union(*http.values(), *sockets.values())
+    assert sockets["RoomsTable"] == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    # Memberships: both tiers change them (HTTP routes; a socket's send to a public room).
+    for grants in (http, sockets):
+        assert grants["MembersTable"] >= MEMBERSHIP_ACTIONS | {"dynamodb:GetItem"}
+        assert grants["MembersTable/index"] >= {"dynamodb:Query"}
 
 
 def _evaluate(node: Any, parameters: dict[str, str]) -> Any:

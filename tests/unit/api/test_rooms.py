@@ -16,7 +16,19 @@ from tests.utils import PASSWORD
 async def test_a_created_room_is_listed(http: httpx.AsyncClient, logged_in: str) -> None:
     name = new_name("Room")
     created = await http.post("/api/rooms", json={"name": name})
-    assert (created.status_code, created.json()) == (201, {"id": name.lower(), "name": name})
+    # The room object of the conversations contract: the creator is its owner.
+    room = {
+        "id": name.lower(),
+        "name": name,
+        "kind": "public",
+        "topic": "",
+        "role": "owner",
+        "unread": 0,
+        "mentions": 0,
+        "lastRead": None,
+        "lastMessageId": None,
+    }
+    assert (created.status_code, created.json()) == (201, room)
     assert created.json() in (await http.get("/api/rooms")).json()
 
 

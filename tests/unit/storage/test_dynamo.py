@@ -50,7 +50,9 @@ def test_unavailable_on_failure_translates_only_outages() -> None:
 
 
 def test_table_names_share_the_prefix() -> None:
-    assert TableNames.with_prefix("p-") == TableNames("p-users", "p-rooms", "p-messages")
+    assert TableNames.with_prefix("p-") == TableNames(
+        "p-users", "p-rooms", "p-messages", "p-members"
+    )
 
 
 def test_a_local_endpoint_gets_placeholder_credentials(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,9 +14,11 @@ from parley.models import Message
 from parley.storage.dynamo import DynamoClient, StorageUnavailable, TableNames
 from parley.storage.messages import (
     MAX_TEXT_LENGTH,
+    UNREAD_CAP,
     InvalidItem,
     Item,
     MessageStore,
+    ReadCounts,
     clean_text,
     from_item,
     to_item,
@@ -223,3 +225,52 @@ async def test_a_refused_request_is_not_mistaken_for_an_outage(
     invalid = ClientError({"Error": {"Code": "ValidationException"}}, "PutItem")
     with failing(dynamo, "PutItem", invalid), pytest.raises(ClientError):
         await store.put(make_message(room=room))
+
+
+# --- read state: the bounded count after a marker -----------------------------------------
+
+
+async def put_with_mentions(
+    dynamo: DynamoClient, table: str, message: Message, mentions: list[str] | None
+) -> None:
+    item = to_item(message)
+    if mentions is not None:  # as the send path writes it: lower-cased names
+        item["mentions"] = {"L": [{"S": name} for name in mentions]}
+    await dynamo.put_item(TableName=table, Item=item)
+
+
+async def test_unread_counts_others_messages_after_the_marker(
+    dynamo: DynamoClient, tables: TableNames
+) -> None:
+    store = MessageStore(dynamo, tables.messages)
+    room = new_name("unread")
+    assert await store.read_counts(room, after=None, reader="ada") == ReadCounts(0, 0, None, 0)
+    first = make_message(room=room, username="bob")
+    await store.put(first)
+    later = [
+        (make_message(room=room, username="Bob"), ["ada"]),
+        (make_message(room=room, username="ADA"), ["ada"]),  # her own: never unread
+        (make_message(room=room, username="eve"), ["bob"]),
+        (make_message(room=room, username="eve"), None),
+    ]
+    for message, mentions in later:
+        await put_with_mentions(dynamo, tables.messages, message, mentions)
+    newest = later[-1][0].id
+    counts = await store.read_counts(room, after=first.id, reader="Ada")
+    assert (counts.unread, counts.mentions, counts.last_message_id) == (3, 1, newest)
+    caught_up = await store.read_counts(room, after=newest, reader="ada")
+    assert (caught_up.unread, caught_up.last_message_id) == (0, newest)
+    from_start = await store.read_counts(room, after=None, reader="ada")
+    assert (from_start.unread, from_start.mentions) == (4, 1)
+
+
+async def test_unread_stops_at_its_cap_without_reading_the_room(
+    dynamo: DynamoClient, tables: TableNames
+) -> None:
+    store = MessageStore(dynamo, tables.messages)
+    room = new_name("busy")
+    for n in range(UNREAD_CAP + 30):
+        await store.put(make_message(room=room, username="bob", text=f"m{n}"))
+    counts = await store.read_counts(room, after=None, reader="ada")
+    assert counts.unread == UNREAD_CAP
+    assert counts.items_read == UNREAD_CAP + 1  # one page, not the room
