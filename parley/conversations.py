@@ -47,7 +47,10 @@ class Notifier(Protocol):
     """Events to every socket of a user (`user:<name>`), or to a room's sockets (`room:<id>`),
     on every instance."""
 
-    async def to_user(self, username: str, event: str, data: Mapping[str, Any]) -> None: ...
+    async def to_user(
+        self, username: str, event: str, data: Mapping[str, Any], *, skip_sid: str | None = None
+    ) -> None:
+        """`skip_sid`: the socket that caused the event, which knows already."""
 
     async def to_room(self, room: str, event: str, data: Mapping[str, Any]) -> None: ...
 
@@ -392,15 +395,19 @@ class Conversations:
             return await self.messages.after(room_id, after=after, limit=limit)
         return await self.messages.latest(room_id, limit=limit)
 
-    async def mark_read(self, username: str, room_id: str, message_id: str) -> bool:
+    async def mark_read(
+        self, username: str, room_id: str, message_id: str, *, from_socket: str | None = None
+    ) -> bool:
         """Move the caller's read marker to this message of the room if it is newer (True);
-        it never moves back. The caller's sockets get `read`."""
+        it never moves back. The caller's (other) sockets get `read`."""
         await self.access(username, room_id, Action.MARK_READ)
         if not await self.messages.exists(room_id, message_id):
             raise Refused(ErrorCode.NOT_FOUND, f"No message '{message_id}' in '{room_id}'")
         moved = await self.members.mark_read(room_id, username, message_id)
         if moved:
-            await self.notifier.to_user(username, "read", {"room": room_id, "id": message_id})
+            await self.notifier.to_user(
+                username, "read", {"room": room_id, "id": message_id}, skip_sid=from_socket
+            )
         return moved
 
     # ------------------------------------------------------------ the parts

@@ -18,10 +18,6 @@ def room_channel(room: str) -> str:
     return f"room:{room}"
 
 
-def user_channel(username: str) -> str:
-    return f"user:{username.lower()}"
-
-
 def session_channel(session_ref: str) -> str:
     return f"session:{session_ref}"
 

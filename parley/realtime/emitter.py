@@ -39,8 +39,11 @@ class RedisEmitter:
             "message", message.to_json(), room=room_channel(message.room), namespace="/"
         )
 
-    async def to_user(self, username: str, event: str, data: Mapping[str, Any]) -> None:
-        """conversations.Notifier: to every socket of the user, on every instance."""
+    async def to_user(
+        self, username: str, event: str, data: Mapping[str, Any], *, skip_sid: str | None = None
+    ) -> None:
+        """conversations.Notifier: to every socket of the user, on every instance (none of
+        them caused the event: this process holds no sockets)."""
         await self._manager.emit(event, dict(data), room=user_channel(username), namespace="/")
 
     async def to_room(self, room: str, event: str, data: Mapping[str, Any]) -> None:

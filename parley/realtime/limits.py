@@ -39,6 +39,8 @@ SOCKET_BUDGETS = {
     "leave": Budget(5, 30),
     "message": Budget(20, 60),
     "typing": Budget(10, 30),
+    # A client marks a room read as new messages come into view (and throttles itself).
+    "read": Budget(5, 30),
 }
 USER_BUDGETS = {event: Budget(b.rate * 2, b.burst * 2) for event, b in SOCKET_BUDGETS.items()}
 # Each refused event takes a strike; a socket out of strikes (it kept going far past its

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
 from engineio import packet as eio_packet
 from socketio import packet
+
+log = logging.getLogger(__name__)
 
 # Events that change who hears a room (docs/design/conversations.md, "Live membership").
 MEMBERSHIP_EVENTS = frozenset({"room_removed", "member"})
@@ -65,7 +68,10 @@ class FanOutRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         if self.membership_watch is not None and message.get("event") in MEMBERSHIP_EVENTS:
             data = message.get("data") or [None]
             if isinstance(message.get("room"), str) and isinstance(data[0], dict):
-                await self.membership_watch(message["room"], message["event"], data[0])
+                try:
+                    await self.membership_watch(message["room"], message["event"], data[0])
+                except Exception:  # the event itself still goes out
+                    log.exception("membership change not applied to the local sockets")
         if message.get("callback") is not None or message.get("binary"):
             await super()._handle_emit(message)
             return

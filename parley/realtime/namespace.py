@@ -15,6 +15,8 @@ import socketio
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 
+from parley.access import Action, Role
+from parley.conversations import Conversations
 from parley.errors import BACKEND_ERRORS, ErrorCode, Problem, Refused, backend_unavailable
 from parley.logs import request_id
 from parley.messaging import Messenger
@@ -34,7 +36,7 @@ from parley.realtime.limits import (
     scaled,
     scaled_budget,
 )
-from parley.realtime.payloads import JoinEvent, MessageEvent, RoomEvent, parse
+from parley.realtime.payloads import JoinEvent, MessageEvent, ReadEvent, RoomEvent, parse
 from parley.services import Services
 from parley.storage.presence import PresenceEntry
 from parley.storage.sessions import session_ref
@@ -49,6 +51,7 @@ TYPING_INTERVAL_SECONDS = 1.5
 ACK_FLUSH_SECONDS = 0.1
 
 Ack = dict[str, Any]
+_ROLES = frozenset(role.value for role in Role)
 Event = TypeVar("Event", bound=BaseModel)
 
 
@@ -75,7 +78,7 @@ class Connection:
     address: str
     # The rooms this socket joined, with the user's role in each (None: reading a public room
     # they are not a member of), proved at `join` and kept up to date by `apply_membership`.
-    rooms: dict[str, str | None] = field(default_factory=dict)
+    rooms: dict[str, Role | None] = field(default_factory=dict)
     last_typing: dict[str, float] = field(default_factory=dict)
     budgets: Buckets = field(default_factory=lambda: Buckets(SOCKET_BUDGETS))
     strikes: TokenBucket = field(default_factory=lambda: TokenBucket(STRIKES))
@@ -86,10 +89,13 @@ class Connection:
 
 
 class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
-    def __init__(self, services: Services, messenger: Messenger) -> None:
+    def __init__(
+        self, services: Services, messenger: Messenger, conversations: Conversations
+    ) -> None:
         super().__init__("/")
         self.services = services
         self.messenger = messenger
+        self.conversations = conversations
         self.connections: dict[str, Connection] = {}
         # Per user, session and address, over their sockets here; an entry goes with the last.
         self.user_budgets: dict[str, Buckets] = {}
@@ -190,6 +196,9 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_typing(self, sid: str, *args: Any) -> Ack:
         return await self.guarded(sid, args, RoomEvent, self._typing)
 
+    async def on_read(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, ReadEvent, self._read)
+
     async def guarded(
         self,
         sid: str,
@@ -222,10 +231,9 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 f"Too many rooms: a socket may join at most {MAX_ROOMS_PER_SOCKET}, "
                 "leave one first",
             )
-        if not await self.services.rooms.exists(event.room):
-            return failure(ErrorCode.NOT_FOUND, f"No room '{event.room}'")
+        found = await self.conversations.access(connection.username, event.room, Action.READ)
         await self.enter_room(sid, room_channel(event.room))
-        connection.rooms[event.room] = None
+        connection.rooms[event.room] = found.standing.role
         await self._publish_presence(event.room, joined=connection.presence(sid, event.room))
         if not event.limit:
             return {"ok": True, "messages": []}
@@ -242,6 +250,9 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _message(self, sid: str, connection: Connection, event: MessageEvent) -> Ack:
         if event.room not in connection.rooms:
             return failure(ErrorCode.NOT_JOINED, f"Join room '{event.room}' before sending to it")
+        if connection.rooms[event.room] is None:  # reading a public room: sending joins it
+            await self.conversations.join(connection.username, event.room)
+            connection.rooms[event.room] = Role.MEMBER
         message = await self.messenger.send(
             username=connection.username,
             room=event.room,
@@ -262,6 +273,12 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 room=room_channel(event.room),
                 skip_sid=sid,
             )
+        return {"ok": True}
+
+    async def _read(self, sid: str, connection: Connection, event: ReadEvent) -> Ack:
+        await self.conversations.mark_read(
+            connection.username, event.room, event.id, from_socket=sid
+        )
         return {"ok": True}
 
     async def _publish_presence(
@@ -298,8 +315,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 continue
             if role is None:
                 await self._drop_from_room(sid, room)
-            elif isinstance(role, str):
-                connection.rooms[room] = role
+            elif role in _ROLES:
+                connection.rooms[room] = Role(role)
 
     async def _drop_from_room(self, sid: str, room: str) -> None:
         connection = self.connections.get(sid)

@@ -8,6 +8,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from parley.errors import ErrorCode, Refused
+from parley.ids import ULID_PATTERN
 from parley.storage.messages import MAX_TEXT_BYTES, MAX_TEXT_LENGTH, clean_text
 
 # The largest valid event is a 4000-character text of 4-byte characters plus its keys; a
@@ -33,6 +34,10 @@ class JoinEvent(RoomEvent):
     # How many of the latest messages the ack carries: 0 for a room the client only listens
     # to (its sidebar), up to the default for the room it shows.
     limit: Annotated[int, Field(ge=0, le=HISTORY_ON_JOIN)] = HISTORY_ON_JOIN
+
+
+class ReadEvent(RoomEvent):
+    id: Annotated[str, Field(pattern=ULID_PATTERN)]
 
 
 class MessageEvent(RoomEvent):

@@ -60,9 +60,11 @@ class SocketServer:
     async def message(self, message: Message) -> None:
         await self.server.emit("message", message.to_json(), room=room_channel(message.room))
 
-    async def to_user(self, username: str, event: str, data: Mapping[str, Any]) -> None:
+    async def to_user(
+        self, username: str, event: str, data: Mapping[str, Any], *, skip_sid: str | None = None
+    ) -> None:
         """conversations.Notifier: to every socket of the user, on every instance."""
-        await self.server.emit(event, dict(data), room=user_channel(username))
+        await self.server.emit(event, dict(data), room=user_channel(username), skip_sid=skip_sid)
 
     async def to_room(self, room: str, event: str, data: Mapping[str, Any]) -> None:
         await self.server.emit(event, dict(data), room=room_channel(room))

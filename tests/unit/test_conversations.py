@@ -25,7 +25,9 @@ class RecordingNotifier:
     def __init__(self) -> None:
         self.events: list[tuple[str, str, str, dict[str, Any]]] = []
 
-    async def to_user(self, username: str, event: str, data: Mapping[str, Any]) -> None:
+    async def to_user(
+        self, username: str, event: str, data: Mapping[str, Any], *, skip_sid: str | None = None
+    ) -> None:
         self.events.append(("user", username, event, dict(data)))
 
     async def to_room(self, room: str, event: str, data: Mapping[str, Any]) -> None:
