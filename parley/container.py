@@ -13,6 +13,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from parley.accounts import Accounts
 from parley.config import Settings
+from parley.editing import Editor
 from parley.ingest.consumer import StreamConsumer
 from parley.ingest.runner import running_in_background
 from parley.messaging import Broadcaster, Messenger
@@ -198,7 +199,10 @@ class Container:
         stream consumer (unless another runner reads the stream) broadcasts outside writes."""
         await services.rooms.ensure_general()
         messenger = self._messenger(services, sockets)
-        namespace = ChatNamespace(services, messenger)
+        editor = Editor(
+            messages=services.messages, deliveries=services.deliveries, broadcaster=sockets
+        )
+        namespace = ChatNamespace(services, messenger, editor)
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(sockets.serving(namespace, messenger))
             if self.settings.stream_consumer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Path, Query, status
 from parley.api.deps import CurrentSession, ServicesDep
 from parley.api.schemas import (
     WITH_BODY,
+    ChangesPage,
     MessagePage,
     RoomCreate,
     RoomPublic,
@@ -16,7 +18,14 @@ from parley.api.schemas import (
     error_responses,
 )
 from parley.errors import ErrorCode, Refused
+from parley.ids import ulid_at
 from parley.storage.rooms import ROOMS_PER_USER_PER_DAY, RoomExists, RoomQuota
+
+# A change is in the changes index this long after its change id's time at the latest: its
+# write starts as the id is drawn and takes milliseconds, and the index follows the table
+# within a second (DynamoDB's global secondary indexes are eventually consistent). As for
+# messages (parley/messaging.py VisibilityBound), a catch-up re-reads that much.
+CHANGE_VISIBILITY_SECONDS = 10.0
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
 
@@ -78,3 +87,22 @@ async def history(
     else:
         page = await store.latest(room, limit=limit)
     return MessagePage.of(page)
+
+
+@router.get("/{room}/changes", responses=error_responses(401, 404, 422))
+async def changes(
+    room: RoomInPath,
+    _: CurrentSession,
+    services: ServicesDep,
+    since: Annotated[Ulid, Query()],
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+) -> ChangesPage:
+    """The room's messages edited, deleted or reacted to after the sync point `since`, in the
+    order of their changes; a reconnecting client merges them by id (docs/reference.md,
+    "Catching up after a disconnect")."""
+    if not await services.rooms.exists(room):
+        raise Refused(ErrorCode.NOT_FOUND, f"No room '{room}'")
+    # Taken before the read: a change whose id is older than this is in the index by now.
+    sync = ulid_at(time.time() - CHANGE_VISIBILITY_SECONDS)
+    page = await services.messages.changes(room, since=since, limit=limit)
+    return ChangesPage.of_changes(page, sync=sync)

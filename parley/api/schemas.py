@@ -92,6 +92,17 @@ class RoomPublic(BaseModel):
         return cls(id=room.id, name=room.name)
 
 
+class QuotePublic(BaseModel):
+    id: str
+    username: str
+    text: str
+
+
+class ReactionPublic(BaseModel):
+    emoji: str
+    users: list[str]
+
+
 class MessagePublic(BaseModel):
     id: str
     room: str
@@ -99,6 +110,11 @@ class MessagePublic(BaseModel):
     text: str
     createdAt: str
     clientId: str | None
+    editedAt: str | None
+    deleted: bool
+    replyTo: QuotePublic | None
+    reactions: list[ReactionPublic]
+    mentions: list[str]
 
 
 class MessagePage(BaseModel):
@@ -109,6 +125,15 @@ class MessagePage(BaseModel):
     def of(cls, page: Page) -> MessagePage:
         messages: list[MessageJSON] = [message.to_json() for message in page.messages]
         return cls.model_validate({"messages": messages, "next": page.next})
+
+
+class ChangesPage(MessagePage):
+    sync: str = Field(description="The `since` of the next catch-up, after a later disconnect")
+
+    @classmethod
+    def of_changes(cls, page: Page, *, sync: str) -> ChangesPage:
+        messages: list[MessageJSON] = [message.to_json() for message in page.messages]
+        return cls.model_validate({"messages": messages, "next": page.next, "sync": sync})
 
 
 class ErrorBody(BaseModel):

@@ -33,6 +33,11 @@ class RedisEmitter:
             "message", message.to_json(), room=room_channel(message.room), namespace="/"
         )
 
+    async def message_updated(self, message: Message) -> None:
+        await self._manager.emit(
+            "message_updated", message.to_json(), room=room_channel(message.room), namespace="/"
+        )
+
     async def end_session(self, ref: str) -> None:
         """The sockets of this session (its `Session.ref`), on whichever instance, hear that it
         ended; each instance's sweep drops them."""

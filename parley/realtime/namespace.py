@@ -15,6 +15,7 @@ import socketio
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 
+from parley.editing import Editor
 from parley.errors import BACKEND_ERRORS, ErrorCode, Problem, Refused, backend_unavailable
 from parley.logs import request_id
 from parley.messaging import Messenger
@@ -34,7 +35,14 @@ from parley.realtime.limits import (
     scaled,
     scaled_budget,
 )
-from parley.realtime.payloads import MessageEvent, RoomEvent, parse
+from parley.realtime.payloads import (
+    EditEvent,
+    MessageEvent,
+    MessageRef,
+    ReactEvent,
+    RoomEvent,
+    parse,
+)
 from parley.services import Services
 from parley.storage.presence import PresenceEntry
 from parley.storage.sessions import session_ref
@@ -85,10 +93,11 @@ class Connection:
 
 
 class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
-    def __init__(self, services: Services, messenger: Messenger) -> None:
+    def __init__(self, services: Services, messenger: Messenger, editor: Editor) -> None:
         super().__init__("/")
         self.services = services
         self.messenger = messenger
+        self.editor = editor
         self.connections: dict[str, Connection] = {}
         # Per user, session and address, over their sockets here; an entry goes with the last.
         self.user_budgets: dict[str, Buckets] = {}
@@ -188,6 +197,15 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_typing(self, sid: str, *args: Any) -> Ack:
         return await self.guarded(sid, args, RoomEvent, self._typing)
 
+    async def on_edit(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, EditEvent, self._edit)
+
+    async def on_delete(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, MessageRef, self._delete)
+
+    async def on_react(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, ReactEvent, self._react)
+
     async def guarded(
         self,
         sid: str,
@@ -243,6 +261,39 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             room=event.room,
             text=event.text,
             client_id=event.clientId,
+            reply_to=event.replyTo,
+        )
+        return {"ok": True, "message": message.to_json()}
+
+    async def _edit(self, sid: str, connection: Connection, event: EditEvent) -> Ack:
+        if event.room not in connection.rooms:
+            return failure(ErrorCode.NOT_JOINED, f"Join room '{event.room}' first")
+        message = await self.editor.edit(
+            username=connection.username, room=event.room, message_id=event.id, text=event.text
+        )
+        return {"ok": True, "message": message.to_json()}
+
+    async def _delete(self, sid: str, connection: Connection, event: MessageRef) -> Ack:
+        if event.room not in connection.rooms:
+            return failure(ErrorCode.NOT_JOINED, f"Join room '{event.room}' first")
+        # Admins and owners may delete others' messages: #11's policy decides, once it lands.
+        message = await self.editor.delete(
+            username=connection.username,
+            room=event.room,
+            message_id=event.id,
+            may_delete_others=False,
+        )
+        return {"ok": True, "message": message.to_json()}
+
+    async def _react(self, sid: str, connection: Connection, event: ReactEvent) -> Ack:
+        if event.room not in connection.rooms:
+            return failure(ErrorCode.NOT_JOINED, f"Join room '{event.room}' first")
+        message = await self.editor.react(
+            username=connection.username,
+            room=event.room,
+            message_id=event.id,
+            emoji=event.emoji,
+            on=event.on,
         )
         return {"ok": True, "message": message.to_json()}
 

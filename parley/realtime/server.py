@@ -59,6 +59,11 @@ class SocketServer:
     async def message(self, message: Message) -> None:
         await self.server.emit("message", message.to_json(), room=room_channel(message.room))
 
+    async def message_updated(self, message: Message) -> None:
+        await self.server.emit(
+            "message_updated", message.to_json(), room=room_channel(message.room)
+        )
+
     @asynccontextmanager
     async def serving(self, namespace: ChatNamespace, messenger: Messenger) -> AsyncIterator[None]:
         self.server.register_namespace(namespace)

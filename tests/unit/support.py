@@ -51,12 +51,18 @@ class RecordingBroadcaster:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.updates: list[Message] = []
         self.fail_with: BaseException | None = None
 
     async def message(self, message: Message) -> None:
         if self.fail_with is not None:
             raise self.fail_with
         self.messages.append(message)
+
+    async def message_updated(self, message: Message) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.updates.append(message)
 
 
 Hook = Callable[..., Awaitable[Any]]
