@@ -234,9 +234,14 @@ def test_tables_follow_the_contract(expanded: dict[str, Any]) -> None:
         assert [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]] == schema
         assert {a["AttributeType"] for a in props["AttributeDefinitions"]} == {"S"}
         assert tables[name]["DeletionPolicy"] == "Retain"
-    assert tables["MessagesTable"]["Properties"]["StreamSpecification"] == {
-        "StreamViewType": "NEW_IMAGE"
-    }
+    # Old images too (rich messages): a REMOVE becomes a tombstone, an edit is told by its text.
+    messages = tables["MessagesTable"]["Properties"]
+    assert messages["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    # The app's spec (parley tables create, parley dev) and the template make the same index.
+    from parley.storage.dynamo import CHANGES_INDEX_SPEC, MESSAGES_ATTRIBUTES
+
+    assert messages["GlobalSecondaryIndexes"] == [CHANGES_INDEX_SPEC]
+    assert messages["AttributeDefinitions"] == MESSAGES_ATTRIBUTES
 
 
 # ---------------------------------------------------------------- Lambda functions
@@ -298,6 +303,9 @@ def test_stream_mapping_is_bounded_and_reports_item_failures(expanded: dict[str,
     assert mapping["FunctionName"] == {"Ref": "StreamFunction"}
     assert mapping["StartingPosition"] == "LATEST"
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # Changes and removals are delivered too (rich messages), not only new items.
+    patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert patterns == [{"eventName": ["INSERT", "MODIFY", "REMOVE"]}]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert 0 <= mapping["MaximumRetryAttempts"] <= 10
     assert 1 <= mapping["BatchSize"] <= 1000
@@ -349,7 +357,11 @@ def _table_grants(role: dict[str, Any]) -> dict[str, set[str]]:
             continue
         resources = statement["Resource"]
         for resource in resources if isinstance(resources, list) else [resources]:
-            table = resource["Fn::GetAtt"][0]
+            if "Fn::Sub" in resource:  # an index: "${MessagesTable.Arn}/index/changes"
+                table_arn, _, index = resource["Fn::Sub"].partition("/")
+                table = table_arn.removeprefix("${").removesuffix(".Arn}") + "/" + index
+            else:
+                table = resource["Fn::GetAtt"][0]
             grants.setdefault(table, set()).update(actions)
     return grants
 
@@ -365,6 +377,10 @@ def test_app_roles_reach_only_what_their_tier_uses(expanded: dict[str, Any]) -> 
     # Messages are written by sockets only; the HTTP function reads history.
     assert http["MessagesTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable"}
     assert {"dynamodb:PutItem", "dynamodb:Query"} <= sockets["MessagesTable"]
+    # Catching up with changes reads the changes index; edits, deletions and reactions are
+    # conditional updates made by sockets.
+    assert http["MessagesTable/index/changes"] == {"dynamodb:Query"}
+    assert "dynamodb:UpdateItem" in sockets["MessagesTable"]
     # Rooms: made through the API; sockets check them and make #general at start.
     assert {"dynamodb:PutItem", "dynamodb:Scan"} <= http["RoomsTable"]
     assert sockets["RoomsTable"] == {"dynamodb:GetItem", "dynamodb:PutItem"}
