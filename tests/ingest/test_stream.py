@@ -257,7 +257,8 @@ async def test_an_outside_edit_and_removal_arrive_once(
     await asyncio.to_thread(outside_update, settings, room, sent["id"], "  typo here ")
     edited = await client.next("message_updated", timeout=ARRIVAL)
     assert edited == {**sent, "text": "typo here", "editedAt": edited["editedAt"]}
-    assert edited["editedAt"] is not None and edited["editedAt"] >= sent["createdAt"]
+    assert edited["editedAt"] is not None
+    assert edited["editedAt"] >= sent["createdAt"]
     await asyncio.to_thread(outside_delete, settings, room, sent["id"])
     removed = await client.next("message_updated", timeout=ARRIVAL)
     assert removed == {**sent, "text": "", "deleted": True, "clientId": None}

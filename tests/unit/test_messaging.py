@@ -15,9 +15,10 @@ from redis.asyncio import Redis
 
 from parley import messaging
 from parley.errors import ErrorCode
-from parley.ids import ulid_at, ulid_seconds
+from parley.ids import new_ulid, ulid_at, ulid_seconds
 from parley.messaging import Messenger, RoomSequencer, SendRefused, VisibilityBound
 from parley.metrics import Metrics
+from parley.models import Quote
 from parley.storage.dynamo import DynamoClient, TableNames
 from parley.storage.messages import MessageStore
 from parley.storage.sends import SendLedger
@@ -537,3 +538,50 @@ async def test_an_orphan_stored_within_the_bound_is_recorded_not_copied(
     assert broadcaster.messages == [orphan]
     assert await send(messenger, "hello", "c1") == orphan
     assert [m.id for m in (await store.latest(room, limit=10)).messages] == [orphan.id]
+
+
+# --- replies -------------------------------------------------------------------------------------
+
+
+async def test_a_reply_quotes_its_parent(
+    messenger: Messenger, store: MessageStore, broadcaster: RecordingBroadcaster
+) -> None:
+    parent = await send(messenger, "q" * 300, "p1")
+    reply = await send(messenger, "an answer", "r1", reply_to=parent.id)
+    assert reply.reply_to == Quote(id=parent.id, username="ada", text="q" * 200)
+    assert await store.get("general", reply.id) == reply
+    assert broadcaster.messages == [parent, reply]
+
+
+async def test_a_reply_to_what_is_not_there_is_refused_and_not_stored(
+    messenger: Messenger, store: MessageStore, broadcaster: RecordingBroadcaster
+) -> None:
+    elsewhere = await send(messenger, "in another room", "e1", room="elsewhere")
+    gone = await send(messenger, "gone", "g1")
+    await store.erase(gone, change=new_ulid())
+    for parent, code in (
+        (elsewhere.id, ErrorCode.NOT_FOUND),
+        (new_ulid(), ErrorCode.NOT_FOUND),
+        (gone.id, ErrorCode.CONFLICT),
+    ):
+        with pytest.raises(SendRefused) as refused:
+            await send(messenger, "re", f"r-{parent}", reply_to=parent)
+        assert refused.value.problem.code is code
+    assert broadcaster.messages == [elsewhere, gone]
+
+
+async def test_a_parent_deleted_while_its_reply_is_stored_refuses_the_reply(
+    messenger: Messenger, store: MessageStore, dynamo: DynamoClient,
+    broadcaster: RecordingBroadcaster,
+) -> None:  # fmt: skip
+    parent = await send(messenger, "about to go", "p2")
+    gate = asyncio.Event()
+    with delayed(dynamo, "TransactWriteItems", gate, marker="racing reply"):
+        sending = asyncio.create_task(send(messenger, "racing reply", "r2", reply_to=parent.id))
+        await asyncio.sleep(0.2)
+        await store.erase(parent, change=new_ulid())
+        gate.set()
+        with pytest.raises(SendRefused) as refused:
+            await sending
+    assert refused.value.problem.code is ErrorCode.CONFLICT
+    assert broadcaster.messages == [parent]
