@@ -14,8 +14,10 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from parley.accounts import Accounts
 from parley.config import Settings
 from parley.conversations import Conversations, Notifier
+from parley.editing import Editor
 from parley.ingest.consumer import StreamConsumer
 from parley.ingest.runner import running_in_background
+from parley.mentions import Mentions
 from parley.messaging import Broadcaster, Messenger
 from parley.metrics import Metrics
 from parley.passwords import PasswordHasher, PasswordPolicy
@@ -182,11 +184,12 @@ class Container:
             await emitter.close()
 
     @staticmethod
-    def _messenger(services: Services, broadcaster: Broadcaster) -> Messenger:
+    def _messenger(services: Services, broadcaster: Broadcaster, notifier: Notifier) -> Messenger:
         return Messenger(
             messages=services.messages,
             ledger=services.ledger,
             broadcaster=broadcaster,
+            mentions=Mentions(services.members, notifier),
             metrics=services.metrics,
         )
 
@@ -208,7 +211,7 @@ class Container:
         async with self._open_emitter() as emitter:
             yield Running(
                 services=services,
-                messenger=self._messenger(services, emitter),
+                messenger=self._messenger(services, emitter, emitter),
                 broadcaster=emitter,
                 end_session=emitter.end_session,
                 conversations=self._conversations(services, emitter),
@@ -218,9 +221,15 @@ class Container:
     async def _serve(self, sockets: SocketServer, services: Services) -> AsyncIterator[Running]:
         """This process holds the sockets: the chat namespace answers their events, and the
         stream consumer (unless another runner reads the stream) broadcasts outside writes."""
-        messenger = self._messenger(services, sockets)
+        messenger = self._messenger(services, sockets, sockets)
         conversations = self._conversations(services, sockets)
-        namespace = ChatNamespace(services, messenger, conversations)
+        editor = Editor(
+            messages=services.messages,
+            deliveries=services.deliveries,
+            broadcaster=sockets,
+            mentions=Mentions(services.members, sockets),
+        )
+        namespace = ChatNamespace(services, messenger, conversations, editor)
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(sockets.serving(namespace, messenger))
             if self.settings.stream_consumer:

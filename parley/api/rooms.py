@@ -4,14 +4,16 @@ history. Each route authenticates, validates and calls one method of `Conversati
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from parley.access import Kind, Role
-from parley.api.deps import ConversationsDep, CurrentSession
+from parley.access import Action, Kind, Role
+from parley.api.deps import ConversationsDep, CurrentSession, ServicesDep
 from parley.api.schemas import (
     WITH_BODY,
+    ChangesPage,
     DirectoryPage,
     MemberAdd,
     MemberPublic,
@@ -28,6 +30,13 @@ from parley.api.schemas import (
 )
 from parley.conversations import MemberView, RoomView
 from parley.errors import ErrorCode, Refused
+from parley.ids import ulid_at
+
+# A change is in the changes index this long after its change id's time at the latest: its
+# write starts as the id is drawn and takes milliseconds, and the index follows the table
+# within a second (DynamoDB's global secondary indexes are eventually consistent). As for
+# messages (parley/messaging.py VisibilityBound), a catch-up re-reads that much.
+CHANGE_VISIBILITY_SECONDS = 10.0
 
 router = APIRouter(prefix="/api/rooms", tags=["rooms"])
 
@@ -204,3 +213,22 @@ async def history(
         raise Refused(ErrorCode.INVALID, "before and after cannot be combined")
     page = await rooms.history(session.username, room, limit=limit, before=before, after=after)
     return MessagePage.of(page)
+
+
+@router.get("/{room}/changes", responses=error_responses(401, 403, 404, 422))
+async def changes(
+    room: RoomInPath,
+    session: CurrentSession,
+    rooms: ConversationsDep,
+    services: ServicesDep,
+    since: Annotated[Ulid, Query()],
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+) -> ChangesPage:
+    """The room's messages edited, deleted or reacted to after the sync point `since`, in the
+    order of their changes; a reconnecting client merges them by id (docs/reference.md,
+    "Catching up after a disconnect")."""
+    await rooms.access(session.username, room, Action.READ)
+    # Taken before the read: a change whose id is older than this is in the index by now.
+    sync = ulid_at(time.time() - CHANGE_VISIBILITY_SECONDS)
+    page = await services.messages.changes(room, since=since, limit=limit)
+    return ChangesPage.of_changes(page, sync=sync)

@@ -182,6 +182,17 @@ class ReadMarker(Strict):
     id: Ulid
 
 
+class QuotePublic(BaseModel):
+    id: str
+    username: str
+    text: str
+
+
+class ReactionPublic(BaseModel):
+    emoji: str
+    users: list[str]
+
+
 class MessagePublic(BaseModel):
     id: str
     room: str
@@ -189,6 +200,11 @@ class MessagePublic(BaseModel):
     text: str
     createdAt: str
     clientId: str | None
+    editedAt: str | None
+    deleted: bool
+    replyTo: QuotePublic | None
+    reactions: list[ReactionPublic]
+    mentions: list[str]
 
 
 class MessagePage(BaseModel):
@@ -199,6 +215,15 @@ class MessagePage(BaseModel):
     def of(cls, page: Page) -> MessagePage:
         messages: list[MessageJSON] = [message.to_json() for message in page.messages]
         return cls.model_validate({"messages": messages, "next": page.next})
+
+
+class ChangesPage(MessagePage):
+    sync: str = Field(description="The `since` of the next catch-up, after a later disconnect")
+
+    @classmethod
+    def of_changes(cls, page: Page, *, sync: str) -> ChangesPage:
+        messages: list[MessageJSON] = [message.to_json() for message in page.messages]
+        return cls.model_validate({"messages": messages, "next": page.next, "sync": sync})
 
 
 class ErrorBody(BaseModel):

@@ -49,6 +49,11 @@ class RedisEmitter:
     async def to_room(self, room: str, event: str, data: Mapping[str, Any]) -> None:
         await self._manager.emit(event, dict(data), room=room_channel(room), namespace="/")
 
+    async def message_updated(self, message: Message) -> None:
+        await self._manager.emit(
+            "message_updated", message.to_json(), room=room_channel(message.room), namespace="/"
+        )
+
     async def end_session(self, ref: str) -> None:
         """The sockets of this session (its `Session.ref`), on whichever instance, hear that it
         ended; each instance's sweep drops them."""

@@ -8,15 +8,16 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import socketio
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 
-from parley.access import Action, Role
-from parley.conversations import Conversations
+from parley.access import Action, Role, Standing, authorize
+from parley.conversations import Access, Conversations
+from parley.editing import Editor
 from parley.errors import BACKEND_ERRORS, ErrorCode, Problem, Refused, backend_unavailable
 from parley.logs import request_id
 from parley.messaging import Messenger
@@ -36,7 +37,15 @@ from parley.realtime.limits import (
     scaled,
     scaled_budget,
 )
-from parley.realtime.payloads import JoinEvent, MessageEvent, ReadEvent, RoomEvent, parse
+from parley.realtime.payloads import (
+    EditEvent,
+    JoinEvent,
+    MessageEvent,
+    MessageRef,
+    ReactEvent,
+    RoomEvent,
+    parse,
+)
 from parley.services import Services
 from parley.storage.presence import PresenceEntry
 from parley.storage.sessions import session_ref
@@ -52,6 +61,12 @@ ACK_FLUSH_SECONDS = 0.1
 
 Ack = dict[str, Any]
 _ROLES = frozenset(role.value for role in Role)
+
+
+def not_joined(room: str) -> Refused:
+    return Refused(ErrorCode.NOT_JOINED, f"Join room '{room}' first")
+
+
 Event = TypeVar("Event", bound=BaseModel)
 
 
@@ -76,9 +91,10 @@ class Connection:
     username: str
     session_key: str
     address: str
-    # The rooms this socket joined, with the user's role in each (None: reading a public room
-    # they are not a member of), proved at `join` and kept up to date by `apply_membership`.
-    rooms: dict[str, Role | None] = field(default_factory=dict)
+    # The rooms this socket joined, with what its `join` proved (the room, and the user's
+    # standing in it: a role, or none when reading a public room), kept up to date by
+    # `apply_membership`; the policy decides each later event from it, with no lookup.
+    rooms: dict[str, Access] = field(default_factory=dict)
     last_typing: dict[str, float] = field(default_factory=dict)
     budgets: Buckets = field(default_factory=lambda: Buckets(SOCKET_BUDGETS))
     strikes: TokenBucket = field(default_factory=lambda: TokenBucket(STRIKES))
@@ -90,12 +106,17 @@ class Connection:
 
 class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(
-        self, services: Services, messenger: Messenger, conversations: Conversations
+        self,
+        services: Services,
+        messenger: Messenger,
+        conversations: Conversations,
+        editor: Editor,
     ) -> None:
         super().__init__("/")
         self.services = services
         self.messenger = messenger
         self.conversations = conversations
+        self.editor = editor
         self.connections: dict[str, Connection] = {}
         # Per user, session and address, over their sockets here; an entry goes with the last.
         self.user_budgets: dict[str, Buckets] = {}
@@ -197,7 +218,16 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return await self.guarded(sid, args, RoomEvent, self._typing)
 
     async def on_read(self, sid: str, *args: Any) -> Ack:
-        return await self.guarded(sid, args, ReadEvent, self._read)
+        return await self.guarded(sid, args, MessageRef, self._read)
+
+    async def on_edit(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, EditEvent, self._edit)
+
+    async def on_delete(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, MessageRef, self._delete)
+
+    async def on_react(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, ReactEvent, self._react)
 
     async def guarded(
         self,
@@ -233,7 +263,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             )
         found = await self.conversations.access(connection.username, event.room, Action.READ)
         await self.enter_room(sid, room_channel(event.room))
-        connection.rooms[event.room] = found.standing.role
+        connection.rooms[event.room] = found
         await self._publish_presence(event.room, joined=connection.presence(sid, event.room))
         if not event.limit:
             return {"ok": True, "messages": []}
@@ -250,20 +280,54 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def _message(self, sid: str, connection: Connection, event: MessageEvent) -> Ack:
         if event.room not in connection.rooms:
             return failure(ErrorCode.NOT_JOINED, f"Join room '{event.room}' before sending to it")
-        if connection.rooms[event.room] is None:  # reading a public room: sending joins it
+        found = self.allowed(connection, event.room, Action.POST)
+        if not found.standing.is_member:  # reading a public room: sending joins it
             await self.conversations.join(connection.username, event.room)
-            connection.rooms[event.room] = Role.MEMBER
+            connection.rooms[event.room] = replace(found, standing=Standing(Role.MEMBER))
         message = await self.messenger.send(
             username=connection.username,
             room=event.room,
             text=event.text,
             client_id=event.clientId,
+            reply_to=event.replyTo,
+        )
+        return {"ok": True, "message": message.to_json()}
+
+    async def _edit(self, sid: str, connection: Connection, event: EditEvent) -> Ack:
+        self.allowed(connection, event.room, Action.POST)
+        message = await self.editor.edit(
+            username=connection.username, room=event.room, message_id=event.id, text=event.text
+        )
+        return {"ok": True, "message": message.to_json()}
+
+    async def _delete(self, sid: str, connection: Connection, event: MessageRef) -> Ack:
+        found = self.allowed(connection, event.room, Action.POST)
+        try:
+            authorize(Action.DELETE_ANY_MESSAGE, found.room, found.standing)
+            may_delete_others = True
+        except Refused:
+            may_delete_others = False
+        message = await self.editor.delete(
+            username=connection.username,
+            room=event.room,
+            message_id=event.id,
+            may_delete_others=may_delete_others,
+        )
+        return {"ok": True, "message": message.to_json()}
+
+    async def _react(self, sid: str, connection: Connection, event: ReactEvent) -> Ack:
+        self.allowed(connection, event.room, Action.POST)
+        message = await self.editor.react(
+            username=connection.username,
+            room=event.room,
+            message_id=event.id,
+            emoji=event.emoji,
+            on=event.on,
         )
         return {"ok": True, "message": message.to_json()}
 
     async def _typing(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
-        if event.room not in connection.rooms:
-            return failure(ErrorCode.NOT_JOINED, f"Join room '{event.room}' first")
+        self.allowed(connection, event.room, Action.POST)
         now = time.monotonic()
         if now - connection.last_typing.get(event.room, 0.0) >= TYPING_INTERVAL_SECONDS:
             connection.last_typing[event.room] = now
@@ -275,7 +339,17 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             )
         return {"ok": True}
 
-    async def _read(self, sid: str, connection: Connection, event: ReadEvent) -> Ack:
+    @staticmethod
+    def allowed(connection: Connection, room: str, action: Action) -> Access:
+        """What this socket's join proved about `room`, if the policy lets it do `action`
+        there now; raises Refused (`not_joined` when it has not joined the room)."""
+        found = connection.rooms.get(room)
+        if found is None:
+            raise not_joined(room)
+        authorize(action, found.room, found.standing)
+        return found
+
+    async def _read(self, sid: str, connection: Connection, event: MessageRef) -> Ack:
         await self.conversations.mark_read(
             connection.username, event.room, event.id, from_socket=sid
         )
@@ -315,8 +389,9 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 continue
             if role is None:
                 await self._drop_from_room(sid, room)
-            elif role in _ROLES:
-                connection.rooms[room] = Role(role)
+            elif role in _ROLES and room in connection.rooms:
+                found = connection.rooms[room]
+                connection.rooms[room] = replace(found, standing=Standing(Role(role)))
 
     async def _drop_from_room(self, sid: str, room: str) -> None:
         connection = self.connections.get(sid)

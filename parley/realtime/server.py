@@ -69,6 +69,11 @@ class SocketServer:
     async def to_room(self, room: str, event: str, data: Mapping[str, Any]) -> None:
         await self.server.emit(event, dict(data), room=room_channel(room))
 
+    async def message_updated(self, message: Message) -> None:
+        await self.server.emit(
+            "message_updated", message.to_json(), room=room_channel(message.room)
+        )
+
     @asynccontextmanager
     async def serving(self, namespace: ChatNamespace, messenger: Messenger) -> AsyncIterator[None]:
         self.server.register_namespace(namespace)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -14,6 +15,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from parley.config import Settings
+
+log = logging.getLogger(__name__)
 
 DynamoClient = Any  # aiobotocore's generated client has no static type
 
@@ -154,11 +157,9 @@ def _table_specs(names: TableNames) -> list[dict[str, Any]]:
                 {"AttributeName": "room", "KeyType": "HASH"},
                 {"AttributeName": "id", "KeyType": "RANGE"},
             ],
-            "AttributeDefinitions": [
-                {"AttributeName": "room", "AttributeType": string},
-                {"AttributeName": "id", "AttributeType": string},
-            ],
-            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+            "AttributeDefinitions": MESSAGES_ATTRIBUTES,
+            "GlobalSecondaryIndexes": [CHANGES_INDEX_SPEC],
+            "StreamSpecification": MESSAGES_STREAM,
         },
         {
             "TableName": names.members,
@@ -185,6 +186,50 @@ def _table_specs(names: TableNames) -> list[dict[str, Any]]:
     ]
 
 
+MESSAGES_ATTRIBUTES = [
+    {"AttributeName": name, "AttributeType": "S"} for name in ("room", "id", "changedAt")
+]
+# The messages changed through the app, by room and change (storage/messages.py CHANGES_INDEX):
+# sparse, as only a changed item has `changedAt`, so catching up reads the changes since a
+# sync point whatever the room's size.
+CHANGES_INDEX_SPEC: dict[str, Any] = {
+    "IndexName": "changes",
+    "KeySchema": [
+        {"AttributeName": "room", "KeyType": "HASH"},
+        {"AttributeName": "changedAt", "KeyType": "RANGE"},
+    ],
+    "Projection": {"ProjectionType": "ALL"},
+}
+# Old images too: a REMOVE record carries only the keys otherwise (the tombstone it becomes
+# needs the username), and an edit is told from another change by comparing the text.
+MESSAGES_STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+async def upgrade_messages_table(client: DynamoClient, name: str) -> list[str]:
+    """Bring a messages table made before rich messages up to date: add the changes index (it
+    fills in the background; until then catch-up finds fewer changes). Its stream is not
+    touched: a stream's view type cannot change, so new and old images mean turning it off
+    and on, a new stream the Lambda's event source mapping must follow: an operator's step
+    (docs/deploy.md, "Rich messages"). What was done, and what is left, for the log."""
+    table = (await client.describe_table(TableName=name))["Table"]
+    said: list[str] = []
+    indexes = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    if CHANGES_INDEX_SPEC["IndexName"] not in indexes:
+        await client.update_table(
+            TableName=name,
+            AttributeDefinitions=MESSAGES_ATTRIBUTES,
+            GlobalSecondaryIndexUpdates=[{"Create": CHANGES_INDEX_SPEC}],
+        )
+        said.append(f"{name}: index {CHANGES_INDEX_SPEC['IndexName']} added")
+    view = (table.get("StreamSpecification") or {}).get("StreamViewType")
+    if view != MESSAGES_STREAM["StreamViewType"]:
+        said.append(
+            f"{name}: its stream has {view or 'no'} images, so changes made outside the app "
+            "(edits, removals) are not delivered live: turn it to NEW_AND_OLD_IMAGES"
+        )
+    return said
+
+
 async def create_missing_tables(client: DynamoClient, names: TableNames) -> list[str]:
     """Create whichever tables do not exist yet and wait until they are active."""
     existing: set[str] = set()
@@ -204,6 +249,9 @@ async def create_missing_tables(client: DynamoClient, names: TableNames) -> list
     waiter = client.get_waiter("table_exists")
     for name in created:
         await waiter.wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    if names.messages in existing:
+        for said in await upgrade_messages_table(client, names.messages):
+            log.warning("messages table: %s", said)
     return created
 
 

@@ -66,8 +66,10 @@ class GateResult:
     retry_after_ms: int = 0
 
 
-def delivered_key(room: str, message_id: str) -> str:
-    return f"delivered:{room}:{message_id}"
+def delivered_key(room: str, message_id: str, change: str | None = None) -> str:
+    """A new message's mark, or (with `change`) the mark of one change to it: the `changedAt`
+    the app wrote, or `seq:<sequence number>` of the stream record of a change made outside."""
+    return f"delivered:{room}:{message_id}" + (f":{change}" if change is not None else "")
 
 
 class SendLedger:
@@ -143,3 +145,13 @@ class DeliveryMarks:
     async def unclaim_delivery(self, room: str, message_id: str) -> None:
         """The broadcast after a claim failed: let the next attempt deliver it."""
         await self._redis.delete(delivered_key(room, message_id))
+
+    async def claim_change(self, room: str, message_id: str, change: str) -> bool:
+        """True exactly once per change of a message (an edit, a deletion, a reaction)."""
+        claimed = await self._redis.set(
+            delivered_key(room, message_id, change), "1", ex=DELIVERED_TTL_SECONDS, nx=True
+        )
+        return bool(claimed)
+
+    async def unclaim_change(self, room: str, message_id: str, change: str) -> None:
+        await self._redis.delete(delivered_key(room, message_id, change))

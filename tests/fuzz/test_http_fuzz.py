@@ -57,6 +57,7 @@ OPERATIONS: dict[tuple[str, str], bool] = {
     ("GET", "/api/rooms"): True,
     ("POST", "/api/rooms"): True,
     ("GET", "/api/rooms/{room}/messages"): True,
+    ("GET", "/api/rooms/{room}/changes"): True,
     ("GET", "/healthz"): False,
     ("GET", "/readyz"): False,
 }

@@ -41,7 +41,7 @@ MAX_EXAMPLES = 300
 ACK_TIMEOUT = 5.0
 DELIVERY_TIMEOUT = 5.0
 ARENA = "fuzz-arena"  # the room the fuzzer and the bystander share
-CLIENT_EVENTS = ("join", "leave", "message", "typing")
+CLIENT_EVENTS = ("join", "leave", "message", "typing", "edit", "delete", "react")
 # Names python-socketio dispatches to lifecycle handlers; see test_socket_protocol.py.
 RESERVED_EVENTS = ("connect", "disconnect")
 MESSAGE_KEYS = {"id", "room", "username", "text", "createdAt", "clientId"}

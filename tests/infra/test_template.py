@@ -242,9 +242,14 @@ def test_tables_follow_the_contract(expanded: dict[str, Any]) -> None:
         assert [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]] == schema
         assert {a["AttributeType"] for a in props["AttributeDefinitions"]} == {"S"}
         assert tables[name]["DeletionPolicy"] == "Retain"
-    assert tables["MessagesTable"]["Properties"]["StreamSpecification"] == {
-        "StreamViewType": "NEW_IMAGE"
-    }
+    # Old images too (rich messages): a REMOVE becomes a tombstone, an edit is told by its text.
+    messages = tables["MessagesTable"]["Properties"]
+    assert messages["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    # The app's spec (parley tables create, parley dev) and the template make the same index.
+    from parley.storage.dynamo import CHANGES_INDEX_SPEC, MESSAGES_ATTRIBUTES
+
+    assert messages["GlobalSecondaryIndexes"] == [CHANGES_INDEX_SPEC]
+    assert messages["AttributeDefinitions"] == MESSAGES_ATTRIBUTES
     # The two sparse indexes of docs/design/conversations.md, as parley.storage.dynamo makes them.
     from parley.storage.dynamo import TableNames, _table_specs
 
@@ -314,6 +319,9 @@ def test_stream_mapping_is_bounded_and_reports_item_failures(expanded: dict[str,
     assert mapping["FunctionName"] == {"Ref": "StreamFunction"}
     assert mapping["StartingPosition"] == "LATEST"
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # Changes and removals are delivered too (rich messages), not only new items.
+    patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert patterns == [{"eventName": ["INSERT", "MODIFY", "REMOVE"]}]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert 0 <= mapping["MaximumRetryAttempts"] <= 10
     assert 1 <= mapping["BatchSize"] <= 1000
@@ -365,8 +373,9 @@ def _table_grants(role: dict[str, Any]) -> dict[str, set[str]]:
             continue
         resources = statement["Resource"]
         for resource in resources if isinstance(resources, list) else [resources]:
-            if "Fn::Sub" in resource:  # "${Table.Arn}/index/*": the table's indexes
-                table = resource["Fn::Sub"].removeprefix("${").split(".", 1)[0] + "/index"
+            if "Fn::Sub" in resource:  # an index: "${MessagesTable.Arn}/index/changes"
+                table_arn, _, index = resource["Fn::Sub"].partition("/")
+                table = table_arn.removeprefix("${").removesuffix(".Arn}") + "/" + index
             else:
                 table = resource["Fn::GetAtt"][0]
             grants.setdefault(table, set()).update(actions)
@@ -384,15 +393,19 @@ def test_app_roles_reach_only_what_their_tier_uses(expanded: dict[str, Any]) -> 
     # Messages are written by sockets only; the HTTP function reads history.
     assert http["MessagesTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable"}
     assert {"dynamodb:PutItem", "dynamodb:Query"} <= sockets["MessagesTable"]
+    # Catching up with changes reads the changes index; edits, deletions and reactions are
+    # conditional updates made by sockets.
+    assert http["MessagesTable/index/changes"] == {"dynamodb:Query"}
+    assert "dynamodb:UpdateItem" in sockets["MessagesTable"]
     # Rooms: made through the API (the directory is an index query, no scan); sockets check
     # them, make #general at start and count a member who joins by sending.
-    assert {"dynamodb:PutItem", "dynamodb:Query"} <= http["RoomsTable/index"]
+    assert {"dynamodb:PutItem", "dynamodb:Query"} <= http["RoomsTable/index/*"]
     assert "dynamodb:Scan" not in set().union(*http.values(), *sockets.values())
     assert sockets["RoomsTable"] == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
     # Memberships: both tiers change them (HTTP routes; a socket's send to a public room).
     for grants in (http, sockets):
         assert grants["MembersTable"] >= MEMBERSHIP_ACTIONS | {"dynamodb:GetItem"}
-        assert grants["MembersTable/index"] >= {"dynamodb:Query"}
+        assert grants["MembersTable/index/*"] >= {"dynamodb:Query"}
 
 
 def _evaluate(node: Any, parameters: dict[str, str]) -> Any:

@@ -229,6 +229,77 @@ async def test_two_consuming_instances_deliver_each_item_once_per_client(
             await client.close()
 
 
+# --- changes made outside the app (rich messages) -------------------------------------
+
+
+def outside_update(settings: Settings, room: str, message_id: str, text: str) -> None:
+    dynamodb_client(settings).update_item(
+        TableName=f"{settings.table_prefix}messages",
+        Key={"room": {"S": room}, "id": {"S": message_id}},
+        UpdateExpression="SET #t = :t",
+        ExpressionAttributeNames={"#t": "text"},
+        ExpressionAttributeValues={":t": {"S": text}},
+    )
+
+
+def outside_delete(settings: Settings, room: str, message_id: str) -> None:
+    dynamodb_client(settings).delete_item(
+        TableName=f"{settings.table_prefix}messages",
+        Key={"room": {"S": room}, "id": {"S": message_id}},
+    )
+
+
+async def test_an_outside_edit_and_removal_arrive_once(
+    client: ChatClient, settings: Settings, room: str
+) -> None:
+    sent = (await client.send("typo heer", room))["message"]
+    await client.next("message")
+    await asyncio.to_thread(outside_update, settings, room, sent["id"], "  typo here ")
+    edited = await client.next("message_updated", timeout=ARRIVAL)
+    assert edited == {**sent, "text": "typo here", "editedAt": edited["editedAt"]}
+    assert edited["editedAt"] is not None
+    assert edited["editedAt"] >= sent["createdAt"]
+    await asyncio.to_thread(outside_delete, settings, room, sent["id"])
+    removed = await client.next("message_updated", timeout=ARRIVAL)
+    assert removed == {**sent, "text": "", "deleted": True, "clientId": None}
+    await asyncio.sleep(1.5)  # several stream polls later
+    assert client.drain("message_updated") == []
+
+
+async def test_an_outside_write_that_changes_nothing_shown_is_not_delivered(
+    client: ChatClient, settings: Settings, room: str
+) -> None:
+    sent = (await client.send("same", room))["message"]
+    await client.next("message")
+    await asyncio.to_thread(outside_update, settings, room, sent["id"], "same")
+    await asyncio.to_thread(outside_update, settings, room, sent["id"], "different")
+    # The first one is skipped: the next thing to arrive is the second.
+    assert (await client.next("message_updated", timeout=ARRIVAL))["text"] == "different"
+
+
+async def test_changes_made_through_the_app_arrive_once(client: ChatClient, room: str) -> None:
+    sent = (await client.send("edit me", room))["message"]
+    parent = (await client.send("reply to me", room))["message"]
+    reply = await client.call(
+        "message", {"room": room, "text": "re", "clientId": new_ulid(), "replyTo": parent["id"]}
+    )
+    for _ in range(3):
+        await client.next("message")
+    changes: list[tuple[str, dict[str, Any]]] = [
+        ("edit", {"id": sent["id"], "text": "edited"}),
+        ("react", {"id": sent["id"], "emoji": "👍", "on": True}),
+        ("react", {"id": sent["id"], "emoji": "👍", "on": False}),  # and its bookkeeping
+        ("delete", {"id": parent["id"]}),  # and the reply's quote
+    ]
+    acks = [await client.call(event, {"room": room, **data}) for event, data in changes]
+    assert all(ack["ok"] for ack in acks), acks
+    expected = [ack["message"] for ack in acks]
+    expected.append({**reply["message"], "replyTo": {**reply["message"]["replyTo"], "text": ""}})
+    assert [await client.next("message_updated") for _ in expected] == expected
+    await asyncio.sleep(1.5)  # several stream polls later
+    assert client.drain("message_updated") == []
+
+
 def test_parley_ingest_command(base_env: dict[str, str], tables: object) -> None:
     result = subprocess.run(
         [

@@ -193,3 +193,55 @@ async def test_a_read_marker_reaches_the_other_devices_only(
     assert not_a_member == {"ok": False, "error": f"No room '{elsewhere}'", "code": "not_found"}
     bad = await phone.call("read", {"room": room, "id": "not-an-id"})
     assert bad["code"] == "invalid"
+
+
+async def test_a_mention_reaches_every_socket_of_a_member_and_counts(
+    signup: Signup, connect: Connect, http_as: Any
+) -> None:
+    owner, bob, outsider = await signup(), await signup(), await signup()
+    http = http_as(owner)
+    room = await new_room(http)
+    await add(http, room, bob)
+    o = await connect(owner)
+    b = await connect(bob)  # has not opened the room
+    await o.join(room)
+    text = f"@{bob.username.upper()} look, and @{outsider.username} cannot see this"
+    sent = (await o.send(text, room))["message"]
+    assert sent["mentions"] == [bob.username.lower()]  # members only
+    assert await b.next("mention") == {"room": room, "message": sent}
+    rooms = (await http_as(bob).get("/api/rooms")).json()
+    shown = next(r for r in rooms if r["id"] == room)
+    assert (shown["unread"], shown["mentions"]) == (1, 1)
+
+
+async def test_owners_and_admins_delete_others_messages_members_do_not(
+    signup: Signup, connect: Connect, http_as: Any
+) -> None:
+    owner, admin, member = await signup(), await signup(), await signup()
+    http = http_as(owner)
+    room = await new_room(http)
+    for person in (admin, member):
+        await add(http, room, person)
+    o, a, m = await connect(owner), await connect(admin), await connect(member)
+    for client in (o, a, m):
+        await client.join(room)
+    first = (await m.send("first", room))["message"]
+    second = (await m.send("second", room))["message"]
+    mine = (await o.send("the owner's", room))["message"]
+
+    refused = await m.call("delete", {"room": room, "id": mine["id"]})
+    assert refused["code"] == "forbidden"
+    refused = await a.call("delete", {"room": room, "id": first["id"]})
+    assert refused["code"] == "forbidden"  # not an admin yet
+    promoted = await http.patch(
+        f"/api/rooms/{room}/members/{admin.username}", json={"role": "admin"}
+    )
+    assert promoted.status_code == 200
+    # The promotion reaches the admin's socket with the `member` event, before its next event.
+    while (await a.next("member"))["username"] != admin.username:
+        pass
+    deleted = await a.call("delete", {"room": room, "id": first["id"]})
+    assert deleted["ok"], deleted
+    assert deleted["message"]["deleted"] is True
+    by_owner = await o.call("delete", {"room": room, "id": second["id"]})
+    assert by_owner["ok"], by_owner
