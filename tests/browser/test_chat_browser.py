@@ -405,10 +405,10 @@ async def test_a_reconnect_catches_up_on_a_message_stored_late(
 async def test_a_reconnect_catches_up_on_an_orphaned_send_taken_over(
     new_page: NewPage, start_browser_server: Callable[..., AppServer]
 ) -> None:
-    """Issue 16's take-over: a sender's process died after claiming a clientId (its id drawn
-    before the newest message the page saw). While the page is away, the sender's retry on
-    another instance waits for the first copy (5 s), then stores it under its own, older id;
-    60 more follow. Back, the page shows all of them in id order."""
+    """Issue 16's take-over: a sender's process dies after claiming a clientId; its retry on
+    another instance waits for the first copy (5 s), then stores it under its own id, older
+    than the newest message the page saw before it went away; 60 more follow. Back, the page
+    shows all of them in id order."""
     server = start_browser_server(TAKE_OVER_DB, PARLEY_STREAM_CONSUMER="false")
     other = start_browser_server(TAKE_OVER_DB, PARLEY_STREAM_CONSUMER="false")
     username = new_username()
@@ -416,33 +416,31 @@ async def test_a_reconnect_catches_up_on_an_orphaned_send_taken_over(
     page = await new_page(server=server)
     await login_via_ui(page, username)
     room = await create_room(page, f"takeover-{secrets.token_hex(3)}")
-    settings = settings_for(server.env)
     sender_name = new_username("s")
     async with httpx.AsyncClient(base_url=other.url) as http:
-        sender_cookie = await register_and_login(http, sender_name)
-    message_id = new_ulid()  # drawn by the process that dies
-    orphan = Message(
-        id=message_id, room=room, username=sender_name, text="taken over",
-        created_at=iso_utc(ulid_datetime(message_id)), client_id="crash-1",
-    )  # fmt: skip
-    redis = Redis.from_url(settings.require_redis_url())
-    try:
-        ledger = SendLedger(redis, rate_per_second=1000, burst=1000)
-        assert (await ledger.admit(orphan)).outcome == "admitted"
-    finally:
-        await redis.aclose()
-    await send_with_enter(page, "newest before the drop")
-    await expect_sent(page, "newest before the drop")
-
-    banner = page.get_by_test_id("connection-banner")
-    await asyncio.to_thread(server.stop)
-    await expect(banner).to_have_text("Reconnecting\u2026")
-    sender = ChatClient(other, sender_cookie)
+        sender = ChatClient(other, await register_and_login(http, sender_name))
     await sender.connect()
     try:
         await sender.join(room, limit=0)
-        retried = await sender.send("taken over", room, client_id="crash-1")
-        assert retried == {"ok": True, "message": orphan.to_json()}
+        message_id = new_ulid()  # drawn by the process that dies
+        orphan = Message(
+            id=message_id, room=room, username=sender_name, text="taken over",
+            created_at=iso_utc(ulid_datetime(message_id)), client_id="crash-1",
+        )  # fmt: skip
+        redis = Redis.from_url(settings_for(server.env).require_redis_url())
+        try:
+            ledger = SendLedger(redis, rate_per_second=1000, burst=1000)
+            assert (await ledger.admit(orphan)).outcome == "admitted"
+        finally:
+            await redis.aclose()
+        # The client's retry, at once: it waits 5 s for the first copy before taking over.
+        retried = asyncio.create_task(sender.send("taken over", room, client_id="crash-1"))
+        await send_with_enter(page, "newest before the drop")
+        await expect_sent(page, "newest before the drop")
+        banner = page.get_by_test_id("connection-banner")
+        await asyncio.to_thread(server.stop)
+        await expect(banner).to_have_text("Reconnecting\u2026")
+        assert await retried == {"ok": True, "message": orphan.to_json()}
         for n in range(60):
             assert (await sender.send(f"later {n}", room))["ok"]
     finally:
