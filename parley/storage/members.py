@@ -215,7 +215,10 @@ class MemberStore:
         if reasons[0] == _CONDITION_FAILED:
             return False
         tallies = reasons[1 + len(people) :]
-        raise TooManyRooms(next(p for p, r in zip(people, tallies, strict=True) if r != "None"))
+        full = [p for p, r in zip(people, tallies, strict=True) if r == _CONDITION_FAILED]
+        if full:
+            raise TooManyRooms(full[0])
+        return False  # a membership of that id was there already: the DM exists
 
     async def join(self, room_id: str, username: str, role: Role = Role.MEMBER) -> bool:
         """Make the user a member; False when they are one already (or banned: the caller
