@@ -219,6 +219,7 @@ class Container:
         """This process holds the sockets: the chat namespace answers their events, and the
         stream consumer (unless another runner reads the stream) broadcasts outside writes."""
         messenger = self._messenger(services, sockets)
+        conversations = self._conversations(services, sockets)
         namespace = ChatNamespace(services, messenger)
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(sockets.serving(namespace, messenger))
@@ -229,7 +230,7 @@ class Container:
                 messenger=messenger,
                 broadcaster=sockets,
                 end_session=namespace.expire_session,
-                conversations=self._conversations(services, sockets),
+                conversations=conversations,
             )
 
     @asynccontextmanager
