@@ -186,10 +186,14 @@ class Conversations:
 
     async def list_rooms(self, username: str) -> list[RoomView]:
         """The caller's rooms (every kind), general first, then by name."""
-        memberships = await self.members.rooms_of(username)
-        records = await self.rooms.get_many(m.room for m in memberships)
-        pairs = [(records[m.room], m) for m in memberships if m.room in records]
-        views = await _bounded(self._view(room, m, username) for room, m in pairs)
+        room_ids = [m.room for m in await self.members.rooms_of(username)]
+        records, mine = await asyncio.gather(
+            self.rooms.get_many(room_ids), self.members.of_user_in(username, room_ids)
+        )
+        pairs = [(records[r], mine[r]) for r in room_ids if r in records and r in mine]
+        views = await _bounded(
+            self._view(room, m, username) for room, m in pairs if m.role is not None
+        )
         return sorted(views, key=lambda v: (v.room.id != GENERAL_ID, v.name.lower(), v.room.id))
 
     async def directory(
@@ -199,8 +203,9 @@ class Conversations:
             page = await self.rooms.directory(query=query, limit=limit, cursor=cursor)
         except BadCursor:
             raise Refused(ErrorCode.INVALID, "cursor: not one this server gave") from None
+        mine = await self.members.of_user_in(username, (room.id for room in page.rooms))
         views = await _bounded(
-            self._view_for(room, username, with_members=True) for room in page.rooms
+            self._view(room, mine.get(room.id), username, with_members=True) for room in page.rooms
         )
         return views, page.next
 
@@ -417,12 +422,6 @@ class Conversations:
         if name is None:
             raise Refused(ErrorCode.NOT_FOUND, f"No user '{username}'")
         return name
-
-    async def _view_for(
-        self, room: RoomRecord, username: str, *, with_members: bool = False
-    ) -> RoomView:
-        membership = await self.members.get(room.id, username)
-        return await self._view(room, membership, username, with_members=with_members)
 
     async def _view(
         self,

@@ -137,7 +137,9 @@ def test_server_events_are_the_ones_emitted() -> None:
     assert emitted, 'no emit("<event>", ...) found in parley/: the pattern needs updating'
     # Events to a user's or a room's sockets (conversations.Notifier): the event comes second.
     notified = set(re.findall(r"\bto_(?:user|room)\(\s*[^,()]+,\s*\"(\w+)\"", sources))
-    assert notified, 'no to_user(<whom>, "<event>", ...) found in parley/: the pattern needs updating'
+    assert notified, (
+        'no to_user(<whom>, "<event>", ...) found in parley/: the pattern needs updating'
+    )
     emitted |= notified
     assert_same(documented_events("to whom"), emitted, "server events (emit calls in parley/)")
 

@@ -129,6 +129,18 @@ class MemberStore:
                 found.extend(_membership(item) for item in page.get("Items", []))
         return found
 
+    async def of_user_in(self, username: str, room_ids: Iterable[str]) -> dict[str, Membership]:
+        """The user's items (memberships or bans) in these rooms, by room, read consistently
+        (the by-user index is eventually consistent: a marker just moved could read old)."""
+        wanted = list(dict.fromkeys(room_ids))
+        found: dict[str, Membership] = {}
+        for start in range(0, len(wanted), BATCH_GET_KEYS):
+            keys = [_key(room_id, username) for room_id in wanted[start : start + BATCH_GET_KEYS]]
+            for item in await batch_get(self._client, self._table, keys):
+                membership = _membership(item)
+                found[membership.room] = membership
+        return found
+
     async def among(self, room_id: str, usernames: Iterable[str]) -> set[str]:
         """Which of these names (lower-cased) are members of the room: one BatchGetItem per
         100 names."""
@@ -203,7 +215,10 @@ class MemberStore:
         if reasons[0] == _CONDITION_FAILED:
             return False
         tallies = reasons[1 + len(people) :]
-        raise TooManyRooms(next(p for p, r in zip(people, tallies, strict=True) if r != "None"))
+        full = [p for p, r in zip(people, tallies, strict=True) if r == _CONDITION_FAILED]
+        if full:
+            raise TooManyRooms(full[0])
+        return False  # a membership of that id was there already: the DM exists
 
     async def join(self, room_id: str, username: str, role: Role = Role.MEMBER) -> bool:
         """Make the user a member; False when they are one already (or banned: the caller

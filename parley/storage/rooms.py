@@ -263,7 +263,8 @@ class RoomStore:
         return DirectoryPage(found, encode_cursor(cursor_key) if cursor_key else None)
 
     async def ensure_general(self) -> None:
-        """`general` exists and is public (kept so by `parley migrate` and every start)."""
+        """`general` exists and is public (checked by `parley migrate` and every start): made
+        when missing, and given back its kind and directory fields when they are not public's."""
         with unavailable_on_failure():
             try:
                 await self._client.put_item(
@@ -274,7 +275,28 @@ class RoomStore:
             except ClientError as exc:
                 if not is_conditional_failure(exc):
                     raise
+                await self._keep_public(GENERAL_ID)
         self._known.add(GENERAL_ID)
+
+    async def _keep_public(self, room_id: str) -> None:
+        with unavailable_on_failure():
+            response = await self._client.get_item(
+                TableName=self._table, Key={"id": {"S": room_id}}, ConsistentRead=True
+            )
+        item = response.get("Item")
+        if item is None or (item.get("kind", {}).get("S") == Kind.PUBLIC and "listed" in item):
+            return
+        room = from_room_item(item)
+        fields: Item = {"kind": {"S": Kind.PUBLIC.value}, "topic": {"S": room.topic}}
+        fields |= directory_fields(room.id, room.name, room.topic)
+        with unavailable_on_failure():
+            await self._client.update_item(
+                TableName=self._table,
+                Key={"id": {"S": room_id}},
+                UpdateExpression="SET " + ", ".join(f"#{key} = :{key}" for key in fields),
+                ExpressionAttributeNames={f"#{key}": key for key in fields},
+                ExpressionAttributeValues={f":{key}": value for key, value in fields.items()},
+            )
 
     async def make_public(self, room: RoomRecord) -> None:
         """Give a room written before conversations (no `kind`) its kind and directory fields;

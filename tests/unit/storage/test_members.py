@@ -202,3 +202,19 @@ async def test_dynamodb_away_is_storage_unavailable(
         await members.get("general", "bob")
     with refused(dynamo, "Query"), pytest.raises(StorageUnavailable):
         await members.rooms_of("bob")
+
+
+async def test_a_dm_with_someone_in_too_many_rooms_makes_nothing(
+    members: MemberStore, rooms: RoomStore, dynamo: DynamoClient, tables: TableNames
+) -> None:
+    ada, bob = new_name("ada"), new_name("bob")
+    await dynamo.put_item(
+        TableName=tables.members,
+        Item={"room": {"S": TALLY}, "user": {"S": bob}, "count": {"N": str(MAX_ROOMS_PER_USER)}},
+    )
+    dm = RoomRecord(id=new_name("dm"), name="dm", kind=Kind.DM, pair=(ada, bob))
+    with pytest.raises(TooManyRooms) as full:
+        await members.create_dm(dm, [ada, bob])
+    assert full.value.username == bob
+    assert await rooms.get(dm.id) is None
+    assert await members.tally(ada) == 0

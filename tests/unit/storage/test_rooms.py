@@ -7,7 +7,12 @@ import pytest
 from redis.asyncio import Redis
 
 from parley.access import Kind, RoomRecord
-from parley.storage.dynamo import DynamoClient, StorageUnavailable, TableNames
+from parley.storage.dynamo import (
+    DynamoClient,
+    StorageUnavailable,
+    TableNames,
+    create_missing_tables,
+)
 from parley.storage.members import MemberStore
 from parley.storage.rooms import GENERAL, BadCursor, RoomQuota, RoomStore, room_id_for
 from tests.unit.support import new_name, refused
@@ -169,3 +174,24 @@ async def test_a_creation_given_back_does_not_count(redis: Redis) -> None:
     assert await quota.take("ada") is None
     await quota.give_back("nobody")  # no window open: nothing to give back, nothing made
     assert await redis.exists("roomquota:nobody") == 0
+
+
+async def test_ensuring_general_makes_it_public_again(dynamo: DynamoClient) -> None:
+    names = TableNames.with_prefix(new_name("gen") + "-")  # tables of its own: general changes
+    await create_missing_tables(dynamo, names)
+    try:
+        store = RoomStore(dynamo, names.rooms)
+        for kind in (None, "private"):
+            item = {"id": {"S": "general"}, "name": {"S": "general"}}
+            if kind is not None:
+                item["kind"] = {"S": kind}
+            await dynamo.put_item(TableName=names.rooms, Item=item)
+            await store.ensure_general()
+            general = await store.get("general")
+            assert general is not None
+            assert general.kind == Kind.PUBLIC
+            page = await store.directory(query="general", limit=5, cursor=None)
+            assert [room.id for room in page.rooms] == ["general"]
+    finally:
+        for name in names.all():
+            await dynamo.delete_table(TableName=name)
