@@ -19,7 +19,13 @@ from parley.mentions import Mentions
 from parley.messaging import Broadcaster
 from parley.models import Message
 from parley.storage.dynamo import StorageUnavailable
-from parley.storage.messages import MAX_REACTION_KINDS, MessageStore, NotApplied, clean_text
+from parley.storage.messages import (
+    MAX_REACTION_KINDS,
+    ItemTooLarge,
+    MessageStore,
+    NotApplied,
+    clean_text,
+)
 from parley.storage.sends import DeliveryMarks
 
 log = logging.getLogger(__name__)
@@ -198,5 +204,9 @@ class Editor:
         except StorageUnavailable:
             await self._deliveries.unclaim_change(room, message_id, change)
             raise
+        except ItemTooLarge:
+            raise EditRefused(
+                ErrorCode.TOO_LARGE, "This message cannot hold more (too many reactions)"
+            ) from None
         await self._broadcaster.message_updated(message)
         return message

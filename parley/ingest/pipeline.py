@@ -41,7 +41,7 @@ class IngestStats:
 
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
+class Arrival:
     """What a record brings to the room: a new message (`change` None), or the new state of
     one (`message_updated`) with the token of that change's "delivered once" mark."""
 
@@ -49,7 +49,7 @@ class Delivery:
     change: str | None = None
 
 
-def delivery_of(record: StreamRecord) -> Delivery | None:
+def arrival_of(record: StreamRecord) -> Arrival | None:
     """What the record brings the room's clients; None when nothing they show changed. An
     INSERT is a new message, a MODIFY a change (an edit when its text changed: `editedAt` is
     the record's time unless the writer set one), a REMOVE a deletion (the item's tombstone).
@@ -59,20 +59,20 @@ def delivery_of(record: StreamRecord) -> Delivery | None:
     event = record.get("eventName")
     data = record.get("dynamodb", {})
     if event == "INSERT":
-        return Delivery(from_item(_image(data, "NewImage", "new image")))
+        return Arrival(from_item(_image(data, "NewImage", "new image")))
     old_image = data.get("OldImage")
     if event not in ("MODIFY", "REMOVE") or not isinstance(old_image, dict):
         return None
     if event == "REMOVE":
         before = from_item(old_image)
-        return None if before.deleted else Delivery(before.as_deleted(), _outside(record))
+        return None if before.deleted else Arrival(before.as_deleted(), _outside(record))
     return _modified(record, _image(data, "NewImage", "new image"), old_image)
 
 
 def message_of(record: StreamRecord) -> Message | None:
     """The message an INSERT record carries; None for other events."""
-    delivery = delivery_of(record) if record.get("eventName") == "INSERT" else None
-    return delivery.message if delivery is not None else None
+    arrival = arrival_of(record) if record.get("eventName") == "INSERT" else None
+    return arrival.message if arrival is not None else None
 
 
 def _image(data: Mapping[str, Any], name: str, what: str) -> Item:
@@ -82,7 +82,7 @@ def _image(data: Mapping[str, Any], name: str, what: str) -> Item:
     return image
 
 
-def _modified(record: StreamRecord, new_image: Item, old_image: Item) -> Delivery | None:
+def _modified(record: StreamRecord, new_image: Item, old_image: Item) -> Arrival | None:
     message = from_item(new_image)
     before = _valid(old_image)
     if (
@@ -91,7 +91,7 @@ def _modified(record: StreamRecord, new_image: Item, old_image: Item) -> Deliver
         and message.text != before.text
         and message.edited_at is None
     ):
-        at = datetime.fromtimestamp(_arrival(record), UTC)
+        at = datetime.fromtimestamp(_arrived_at(record), UTC)
         message = replace(message, edited_at=iso_utc(at))
     if message == before:
         return None  # bookkeeping (a parent's replies, a freed emoji), or a no-op write
@@ -99,8 +99,8 @@ def _modified(record: StreamRecord, new_image: Item, old_image: Item) -> Deliver
     # The app marks its changes by the new `changedAt` it writes; a change made outside keeps
     # the old one, and its record's sequence number (the same on every retry) marks it.
     if changed is not None and changed != string_of(old_image, CHANGED_AT):
-        return Delivery(message, changed)
-    return Delivery(message, _outside(record))
+        return Arrival(message, changed)
+    return Arrival(message, _outside(record))
 
 
 def _outside(record: StreamRecord) -> str:
@@ -125,15 +125,15 @@ async def process_record(
     broadcast could not be done (Redis away): the caller retries this record."""
     stats.records += 1
     try:
-        delivery = delivery_of(record)
+        arrival = arrival_of(record)
     except InvalidItem as exc:
         stats.invalid += 1
         log.warning("stream record %s skipped: %s", _sequence_number(record), exc)
         return
-    if delivery is None:
+    if arrival is None:
         stats.ignored += 1
         return
-    message, change = delivery.message, delivery.change
+    message, change = arrival.message, arrival.change
     if change is None:
         _warn_if_late(message, record)
         claimed = await deliveries.claim_delivery(message.room, message.id)
@@ -171,7 +171,7 @@ def _warn_if_late(message: Message, record: StreamRecord) -> None:
     """An item written straight into the table may carry an id much older than its arrival: a
     client that catches up from its newest id minus the visibility bound can miss it (it is
     still in the history, and in the join's page while it is among the latest)."""
-    late = _arrival(record) - ulid_seconds(message.id)
+    late = _arrived_at(record) - ulid_seconds(message.id)
     if late > VISIBILITY_BOUND.seconds:
         log.warning(
             "message %s in room %s arrived %.0f s after its id's time (bound %.0f s): clients "
@@ -183,7 +183,7 @@ def _warn_if_late(message: Message, record: StreamRecord) -> None:
         )
 
 
-def _arrival(record: StreamRecord) -> float:
+def _arrived_at(record: StreamRecord) -> float:
     """When the change was made, as DynamoDB says (seconds since the epoch)."""
     # boto3 parses the record's creation time into a datetime; a Lambda event has epoch seconds.
     created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")

@@ -154,14 +154,17 @@ def _quote(item: Item) -> Quote | None:
 
 
 def _reactions(item: Item) -> tuple[Reaction, ...]:
+    """The reactions REACTION_KINDS names (the app writes both in one update; an item
+    without it, the common case, is read at the cost of one lookup)."""
+    kinds = item.get(REACTION_KINDS)
+    emojis = kinds.get("SS") if isinstance(kinds, dict) else None
+    if not isinstance(emojis, list):
+        return ()
     found: list[tuple[float, str, tuple[str, ...]]] = []
-    for name, value in item.items():
-        if not name.startswith(REACTION_PREFIX) or not isinstance(value, dict):
-            continue
-        users = value.get("SS")
+    for emoji in map(str, emojis):
+        users = item.get(REACTION_PREFIX + emoji, {}).get("SS")
         if not isinstance(users, list) or not users:
-            continue
-        emoji = name.removeprefix(REACTION_PREFIX)
+            continue  # nobody reacts with it any more (its place not yet freed)
         at = item.get(REACTION_AT_PREFIX + emoji, {}).get("N")
         try:
             first_use = float(at) if at is not None else math.inf
@@ -235,6 +238,20 @@ class NotApplied(Exception):
     def __init__(self, current: Message | None) -> None:
         super().__init__("condition not met")
         self.current = current
+
+
+class ItemTooLarge(Exception):
+    """The change would make the item larger than DynamoDB's 400 KB (many people reacting
+    with many emoji): refused, nothing written."""
+
+
+def _too_large(exc: ClientError) -> bool:
+    error = exc.response.get("Error", {})
+    return error.get(
+        "Code"
+    ) == "ValidationException" and "exceeded the maximum allowed size" in str(
+        error.get("Message", "")
+    )
 
 
 class ParentGone(Exception):
@@ -336,6 +353,8 @@ class MessageStore:
             try:
                 response = await self._client.update_item(**kwargs)
             except ClientError as exc:
+                if _too_large(exc):
+                    raise ItemTooLarge(message_id) from None
                 if not is_conditional_failure(exc):
                     raise
             else:

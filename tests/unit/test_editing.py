@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Awaitable
 
 import pytest
+from botocore.exceptions import ClientError
 from redis.asyncio import Redis
 
 from parley.editing import Editor, EditRefused, is_one_emoji
@@ -17,7 +18,7 @@ from parley.models import Message, Quote
 from parley.storage.dynamo import DynamoClient, StorageUnavailable, TableNames
 from parley.storage.messages import CHANGED_AT, MessageStore
 from parley.storage.sends import DeliveryMarks, delivered_key
-from tests.unit.support import RecordingBroadcaster, make_message, new_name, refused
+from tests.unit.support import RecordingBroadcaster, failing, make_message, new_name, refused
 
 
 @pytest.fixture
@@ -241,3 +242,25 @@ async def test_a_write_that_may_not_have_happened_gives_its_mark_back(
     with refused(dynamo, "UpdateItem", times=2), pytest.raises(StorageUnavailable):
         await editor.edit(username="ada", room=stored.room, message_id=stored.id, text="x")
     assert await redis.keys(f"delivered:{stored.room}:{stored.id}:*") == []
+
+
+async def test_a_change_past_dynamodbs_item_size_is_refused_as_too_large(
+    editor: Editor, store: MessageStore, stored: Message, dynamo: DynamoClient
+) -> None:
+    """Many people reacting with many emoji would pass the 400 KB an item may hold; DynamoDB
+    refuses the update (its answer is injected here: filling an item takes minutes on moto)."""
+    too_large = ClientError(
+        {
+            "Error": {
+                "Code": "ValidationException",
+                "Message": "Item size to update has exceeded the maximum allowed size",
+            }
+        },
+        "UpdateItem",
+    )
+    with failing(dynamo, "UpdateItem", too_large):
+        big = editor.react(
+            username="bob", room=stored.room, message_id=stored.id, emoji="👍", on=True
+        )
+        assert await refusal(big) is ErrorCode.TOO_LARGE
+    assert await store.get(stored.room, stored.id) == stored

@@ -14,9 +14,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from parley.ids import ulid_at
 from parley.ingest.pipeline import (
-    Delivery,
+    Arrival,
     IngestStats,
-    delivery_of,
+    arrival_of,
     message_of,
     process_record,
     process_records,
@@ -240,9 +240,9 @@ async def test_a_failed_update_broadcast_is_retried(
 def test_a_change_without_its_old_image_is_ignored() -> None:
     """A stream of new images only (a table from before rich messages) cannot tell."""
     message = make_message()
-    assert delivery_of(change(None, message)) is None
-    assert delivery_of(change(None, None, event="REMOVE")) is None
-    assert delivery_of(change(message, message, event="MODIFY")) is None
-    assert delivery_of(change(message, replace(message, text="y"))) == Delivery(
+    assert arrival_of(change(None, message)) is None
+    assert arrival_of(change(None, None, event="REMOVE")) is None
+    assert arrival_of(change(message, message, event="MODIFY")) is None
+    assert arrival_of(change(message, replace(message, text="y"))) == Arrival(
         replace(message, text="y", edited_at="2026-01-02T03:04:05.000Z"), "seq:200"
     )

@@ -300,6 +300,8 @@ def test_reactions_come_in_order_of_first_use_and_empty_ones_are_not_shown() -> 
     item["reactionAt:🎉"] = {"N": "10"}
     item["reaction:😀"] = {"SS": []}  # not something DynamoDB keeps, but an outside writer might
     item["reaction:🙂"] = {"S": "not a set"}
+    item["reaction:🤗"] = {"SS": ["ada"]}  # not among the kinds: not the app's, not shown
+    item["reactionKinds"] = {"SS": ["👍", "🎉", "😀", "🙂", "🥲"]}  # 🥲: its place not yet freed
     assert from_item(item).reactions == (
         Reaction("🎉", ("ada",)),
         Reaction("👍", ("Ada", "bob", "zed")),
