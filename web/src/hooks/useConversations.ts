@@ -71,10 +71,13 @@ export function useConversations(): Conversations {
   useEffect(load, [load]);
 
   // After a reconnect the counts may have moved while nothing was heard: ask again.
-  const everConnected = useRef(socket?.connected ?? false);
+  const dropped = useRef(false);
+  useSocketEvent(socket, 'disconnect', () => {
+    dropped.current = true;
+  });
   useSocketEvent(socket, 'connect', () => {
-    if (everConnected.current) load();
-    everConnected.current = true;
+    if (dropped.current) load();
+    dropped.current = false;
   });
 
   const recount = useCallback((room: string) => {

@@ -46,14 +46,19 @@ export function RoomList({ heading, headingId, rooms, current, error, empty }: R
             >
               <RoomIcon room={room} />
               <span className="room-name">{room.name}</span>
-              {room.kind === 'private' && <span className="visually-hidden"> (private)</span>}
+              {room.kind === 'private' && (
+                <>
+                  {' '}
+                  <span className="visually-hidden">(private)</span>
+                </>
+              )}
               {room.mentions > 0 && (
                 <>
                   <span className="badge mention" data-testid="mention-badge" aria-hidden="true">
                     @{countText(room.mentions)}
                   </span>
+                  {' '}
                   <span className="visually-hidden">
-                    {' '}
                     {countText(room.mentions)} {room.mentions === 1 ? 'mention' : 'mentions'}
                   </span>
                 </>
@@ -63,7 +68,8 @@ export function RoomList({ heading, headingId, rooms, current, error, empty }: R
                   <span className="badge" data-testid="unread-badge" aria-hidden="true">
                     {countText(room.unread)}
                   </span>
-                  <span className="visually-hidden"> {countText(room.unread)} unread</span>
+                  {' '}
+                  <span className="visually-hidden">{countText(room.unread)} unread</span>
                 </>
               )}
             </Link>
