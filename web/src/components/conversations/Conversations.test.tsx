@@ -49,8 +49,11 @@ const rooms = () => screen.getByRole('navigation', { name: 'Rooms' });
 const dms = () => screen.getByRole('navigation', { name: 'Direct messages' });
 const composer = () => screen.getByRole('textbox', { name: 'Message' });
 
+let focused = true;
+
 beforeEach(() => {
-  vi.spyOn(document, 'hasFocus').mockReturnValue(true);
+  focused = true;
+  vi.spyOn(document, 'hasFocus').mockImplementation(() => focused);
 });
 
 afterEach(() => {
@@ -167,11 +170,11 @@ describe('unread divider and read markers', () => {
   });
 
   it('sends no read marker while the tab does not have the focus, then sends it on focus', async () => {
-    vi.mocked(document.hasFocus).mockReturnValue(false);
+    focused = false;
     const { socket } = await opened('/rooms/design', [GENERAL, room('design', { name: 'Design', unread: 2, lastRead: ulid(1), lastMessageId: ulid(4) })], history);
     expect(screen.getByRole('separator', { name: 'New messages' })).toBeInTheDocument();
     expect(socket.sent('read')).toHaveLength(0);
-    vi.mocked(document.hasFocus).mockReturnValue(true);
+    focused = true;
     act(() => {
       window.dispatchEvent(new Event('focus'));
     });
@@ -339,5 +342,42 @@ describe('Members panel', () => {
     await screen.findByText('carol');
     expect(screen.queryByRole('textbox', { name: 'Add people' })).not.toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /^Remove/ })).not.toBeInTheDocument();
+  });
+});
+
+describe('room header', () => {
+  it('admins and owners edit the name and topic; the id stays', async () => {
+    const { fetch, user } = await opened('/rooms/design', undefined, [], {
+      'PATCH /api/rooms/design': (_url, body) => ({ status: 200, body: { ...DESIGN, ...(body as object) } }),
+    });
+    await user.click(screen.getByRole('button', { name: 'Edit room' }));
+    const dialog = screen.getByRole('dialog', { name: 'Edit room' });
+    await user.type(within(dialog).getByRole('textbox', { name: 'Topic' }), 'Pixels and type');
+    await user.click(within(dialog).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+    expect(fetch.callsTo('PATCH', '/api/rooms/design')[0]!.body).toEqual({ topic: 'Pixels and type' });
+    expect(screen.getByText('Pixels and type')).toBeInTheDocument();
+    expect(screen.getByTestId('location')).toHaveTextContent('/rooms/design');
+  });
+
+  it('members get the admin controls when promoted, live', async () => {
+    const { socket } = await opened('/rooms/team', [GENERAL, room('team', { name: 'Team' })]);
+    expect(screen.queryByRole('button', { name: 'Edit room' })).not.toBeInTheDocument();
+    socket.serverEmit('member', { room: 'team', username: 'Alice', role: 'admin' });
+    expect(screen.getByRole('button', { name: 'Edit room' })).toBeInTheDocument();
+  });
+
+  it('a public room the user only reads offers Join room, which puts it in the sidebar', async () => {
+    const lunch = room('lunch', { name: 'Lunch', topic: 'Food', role: null, members: 3 });
+    const { fetch, user } = await opened('/rooms/lunch', undefined, [], {
+      'GET /api/rooms/lunch': { status: 200, body: lunch },
+      'POST /api/rooms/lunch/join': { status: 200, body: { ...lunch, role: 'member' } },
+    });
+    expect(await screen.findByText('Food')).toBeInTheDocument();
+    expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent('Lunch');
+    await user.click(screen.getByRole('button', { name: 'Join room' }));
+    expect(await within(rooms()).findByRole('link', { name: /^Lunch/ })).toHaveAttribute('aria-current', 'page');
+    expect(fetch.callsTo('POST', '/api/rooms/lunch/join')).toHaveLength(1);
+    expect(screen.queryByRole('button', { name: 'Join room' })).not.toBeInTheDocument();
   });
 });

@@ -13,9 +13,9 @@ function room(id: string, fields: Partial<Room> = {}): Room {
 /** A stand-in for the browser's Notification API. */
 function fakeNotifications(permission: NotificationPermission) {
   const shown: { title: string; body?: string }[] = [];
-  const requestPermission = vi.fn(async () => {
+  const requestPermission = vi.fn(() => {
     FakeNotification.permission = 'granted';
-    return 'granted' as const;
+    return Promise.resolve('granted' as const);
   });
   class FakeNotification {
     static permission: NotificationPermission = permission;
