@@ -39,7 +39,7 @@ function replyToOpenJoin(socket: FakeSocket, messages: Message[]) {
 
 async function opened(path = '/', rooms?: Room[], messages: Message[] = [], routes: Record<string, Route> = {}) {
   const context = setup(path, rooms, routes);
-  await waitFor(() => expect(openJoins(context.socket)).toHaveLength(1));
+  await waitFor(() => expect(openJoins(context.socket)).toHaveLength(1), { timeout: 5_000 });
   replyToOpenJoin(context.socket, messages);
   await screen.findByRole('navigation', { name: 'Direct messages' });
   return context;

@@ -49,7 +49,7 @@ async function setup() {
   });
   const socket = new FakeSocket();
   renderApp('/', socket.socket);
-  await screen.findByRole('link', { name: /^bob/ });
+  await screen.findByRole('link', { name: /^bob/ }, { timeout: 5_000 });
   return { socket, user: userEvent.setup() };
 }
 
