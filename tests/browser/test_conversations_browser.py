@@ -163,6 +163,8 @@ async def test_browse_rooms_and_join(new_page: NewPage) -> None:
     dialog = page_j.get_by_role("dialog", name="Browse rooms")
     await dialog.get_by_role("searchbox", name="Search rooms").fill(f"basil {tag}")
     entry = dialog.get_by_role("listitem").filter(has_text=name)
+    # Only what matches the search is left (general, for one, is not).
+    await expect(dialog.get_by_role("listitem")).to_have_count(1)
     await expect(entry).to_have_count(1)
     await expect(entry).to_contain_text(f"Tomatoes and basil {tag}")
     await expect(entry).to_contain_text("1 member")

@@ -1,5 +1,6 @@
 import { Link } from 'react-router-dom';
 import { UNREAD_CAP, type Conversation } from '../../lib/conversations';
+import { RoomIcon } from '../conversations/RoomIcon';
 
 export const roomPath = (id: string) => `/rooms/${encodeURIComponent(id)}`;
 
@@ -14,15 +15,6 @@ interface RoomListProps {
 }
 
 const countText = (count: number) => (count >= UNREAD_CAP ? `${UNREAD_CAP}+` : String(count));
-
-function RoomIcon({ room }: { room: Conversation }) {
-  const icon = room.kind === 'dm' ? '@' : room.kind === 'private' ? '🔒' : '#';
-  return (
-    <span className={`room-hash kind-${room.kind}`} aria-hidden="true">
-      {icon}
-    </span>
-  );
-}
 
 /**
  * One list of the sidebar (**Rooms** or **Direct messages**): a link per room whose name starts
@@ -44,7 +36,7 @@ export function RoomList({ heading, headingId, rooms, current, error, empty }: R
               className={room.unread > 0 ? 'room-link unread' : 'room-link'}
               aria-current={room.id === current ? 'page' : undefined}
             >
-              <RoomIcon room={room} />
+              <RoomIcon kind={room.kind} />
               <span className="room-name">{room.name}</span>
               {room.kind === 'private' && (
                 <>

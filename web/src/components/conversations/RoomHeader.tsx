@@ -1,4 +1,5 @@
 import type { Role, RoomKind } from '../../types';
+import { RoomIcon } from './RoomIcon';
 
 interface RoomHeaderProps {
   name: string;
@@ -15,8 +16,6 @@ interface RoomHeaderProps {
   onJoin?: () => void;
 }
 
-const ICON: Record<RoomKind, string> = { public: '#', private: '🔒', dm: '@' };
-
 /** The open room's name and topic, its **Members** button, and what the user's role allows. */
 export function RoomHeader(props: RoomHeaderProps) {
   const { name, kind, topic, role, member, membersId, membersOpen, onToggleMembers, onEdit, onJoin } = props;
@@ -25,9 +24,7 @@ export function RoomHeader(props: RoomHeaderProps) {
     <header className="room-header">
       <div className="room-heading">
         <h1 className="room-title">
-          <span className="room-hash" aria-hidden="true">
-            {ICON[kind]}
-          </span>
+          <RoomIcon kind={kind} />
           {name}
           {kind === 'private' && <span className="visually-hidden"> (private room)</span>}
         </h1>
