@@ -183,3 +183,36 @@ async def test_browse_rooms_and_join(new_page: NewPage) -> None:
     await page_j.keyboard.press("Escape")
     await expect(dialog).to_have_count(0)
     await expect(page_j.get_by_role("button", name="Browse rooms")).to_be_focused()
+
+
+async def test_conversations_fit_a_phone(new_page: NewPage) -> None:
+    username = new_username("phone")
+    page = await new_page(
+        viewport={"width": 360, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    await register_via_ui(page, username)
+    menu = page.get_by_role("button", name="Menu", exact=True)
+
+    # The drawer's New room: the dialog fits the screen; creating closes dialog and drawer.
+    await menu.click()
+    await page.get_by_role("button", name="New room").click()
+    dialog = page.get_by_role("dialog", name="New room")
+    await expect(dialog.get_by_role("button", name="Create")).to_be_in_viewport()
+    await dialog.get_by_role("textbox", name="Name").fill(f"bus-{secrets.token_hex(3)}")
+    await dialog.get_by_role("checkbox", name="Private").check()
+    await dialog.get_by_role("button", name="Create").click()
+    await expect(dialog).to_have_count(0)
+    await expect(menu).to_have_attribute("aria-expanded", "false")
+
+    # The Members panel covers the messages, inside the screen.
+    panel = await open_members(page)
+    await expect(panel.get_by_role("button", name="Add", exact=True)).to_be_in_viewport()
+    await expect(panel.get_by_role("listitem").filter(has_text=username)).to_contain_text("owner")
+    assert await page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    await screenshot(page, "phone-members.png")
+    await panel.get_by_role("button", name="Close").click()
+    await expect(panel).to_have_count(0)
+    await expect(page.get_by_role("textbox", name="Message")).to_be_in_viewport()
