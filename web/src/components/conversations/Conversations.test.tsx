@@ -6,6 +6,9 @@ import { FakeSocket } from '../../test/fakeSocket';
 import { message, renderApp, ulid } from '../../test/renderApp';
 import type { Message, Room } from '../../types';
 
+// Each test renders the whole app: on a machine shared by many jobs that can take longer than 5 s.
+vi.setConfig({ testTimeout: 30_000 });
+
 function room(id: string, fields: Partial<Room> = {}): Room {
   return { id, name: id, kind: 'public', topic: '', role: 'member', unread: 0, mentions: 0, lastRead: null, lastMessageId: null, ...fields };
 }
