@@ -96,6 +96,27 @@ describe('sidebar', () => {
     expect(document.title).toBe('(2) #general · Parley');
   });
 
+  it('joins again after the server’s retryAfter when a join is refused as rate_limited, not when not_found', async () => {
+    const { socket } = await opened();
+    await waitFor(() => expect(backgroundJoins(socket)).toHaveLength(3));
+    vi.useFakeTimers();
+    const answer = (room: string, reply: unknown) => {
+      const entry = socket.unanswered('join').find((sent) => (sent.payload as { room: string }).room === room)!;
+      entry.answered = true;
+      act(() => entry.ack!(null, reply));
+    };
+    answer('design', { ok: false, error: 'slow down', code: 'rate_limited', retryAfter: 3 });
+    answer('dm-bob', { ok: false, error: 'no such room', code: 'not_found' });
+    act(() => {
+      vi.advanceTimersByTime(2_900);
+    });
+    expect(backgroundJoins(socket)).toHaveLength(3);
+    act(() => {
+      vi.advanceTimersByTime(200);
+    });
+    expect(backgroundJoins(socket).slice(3).map((entry) => entry.payload)).toEqual([{ room: 'design', limit: 0 }]);
+  });
+
   it('joins the sidebar’s rooms again after a reconnect, and reloads the counts', async () => {
     const { socket, fetch } = await opened();
     await waitFor(() => expect(backgroundJoins(socket)).toHaveLength(3));
