@@ -196,6 +196,7 @@ export function ChatRoom() {
               me={username}
               presence={presence}
               onClose={() => setMembers({ room, open: false })}
+              onLeft={() => goTo(DEFAULT_ROOM, false)}
             />
           )}
         </div>

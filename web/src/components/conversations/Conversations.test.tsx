@@ -405,4 +405,19 @@ describe('room header', () => {
     expect(fetch.callsTo('POST', '/api/rooms/lunch/join')).toHaveLength(1);
     expect(screen.queryByRole('button', { name: 'Join room' })).not.toBeInTheDocument();
   });
+
+  it('Leave room leaves and goes to general; the only owner is told why not, by the code', async () => {
+    let owners = 1;
+    const { fetch, user } = await opened('/rooms/design', undefined, [], {
+      'GET /api/rooms/design/members': { status: 200, body: [{ username: 'alice', role: 'owner', online: true }, { username: 'bob', role: 'member', online: false }] },
+      'POST /api/rooms/design/leave': () => (owners === 1 ? { status: 409, body: { error: 'x', code: 'conflict' } } : { status: 204 }),
+    });
+    await user.click(screen.getByRole('button', { name: 'Members' }));
+    await user.click(await screen.findByRole('button', { name: 'Leave room' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('You are the only owner');
+    owners = 2;
+    await user.click(screen.getByRole('button', { name: 'Leave room' }));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent(/^\/rooms\/general$/));
+    expect(fetch.callsTo('POST', '/api/rooms/design/leave')).toHaveLength(2);
+  });
 });

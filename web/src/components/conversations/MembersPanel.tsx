@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { ApiError } from '../../api';
+import { ApiError, api } from '../../api';
 import { errorText } from '../../errors';
 import { useMembers } from '../../hooks/useMembers';
 import type { RoomPresence } from '../../hooks/usePresence';
@@ -14,6 +14,8 @@ interface MembersPanelProps {
   me: string | null;
   presence: RoomPresence;
   onClose: () => void;
+  /** The user left the room (not offered in a DM). */
+  onLeft: () => void;
 }
 
 const ROLES: Role[] = ['member', 'admin', 'owner'];
@@ -24,8 +26,15 @@ function actionError(failure: unknown, username: string): string {
   return errorText(failure);
 }
 
+function leaveError(failure: unknown): string {
+  if (failure instanceof ApiError && failure.code === 'conflict') {
+    return 'You are the only owner: make someone else an owner before you leave.';
+  }
+  return errorText(failure);
+}
+
 /** The panel **Members**: who is in the room, their role and whether they are online; admins manage. */
-export function MembersPanel({ id, room, kind, myRole, me, presence, onClose }: MembersPanelProps) {
+export function MembersPanel({ id, room, kind, myRole, me, presence, onClose, onLeft }: MembersPanelProps) {
   const { members, error, add, remove, setRole } = useMembers(room, true);
   const [username, setUsername] = useState('');
   const [busy, setBusy] = useState(false);
@@ -47,6 +56,21 @@ export function MembersPanel({ id, room, kind, myRole, me, presence, onClose }: 
       (problem: unknown) => {
         setBusy(false);
         setFailure(actionError(problem, target));
+      },
+    );
+  };
+
+  const leave = () => {
+    setBusy(true);
+    setFailure(null);
+    api.leaveRoom(room).then(
+      () => {
+        setBusy(false);
+        onLeft();
+      },
+      (problem: unknown) => {
+        setBusy(false);
+        setFailure(leaveError(problem));
       },
     );
   };
@@ -166,6 +190,11 @@ export function MembersPanel({ id, room, kind, myRole, me, presence, onClose }: 
             );
           })}
         </ul>
+      )}
+      {kind !== 'dm' && myRole !== null && (
+        <button type="button" className="button small subtle leave-room" disabled={busy} onClick={leave}>
+          Leave room
+        </button>
       )}
     </section>
   );
