@@ -20,10 +20,10 @@ log = logging.getLogger(__name__)
 StreamRecord = Mapping[str, Any]
 
 
-class Deliveries(Protocol):  # storage.sends.DeliveryMarks
-    async def claim_delivery(self, room: str, message_id: str) -> bool: ...
+class Deliveries(Protocol):  # storage.sends.DeliveryMarks (keyed by sender, room and id)
+    async def claim_delivery(self, message: Message) -> bool: ...
 
-    async def unclaim_delivery(self, room: str, message_id: str) -> None: ...
+    async def unclaim_delivery(self, message: Message) -> None: ...
 
 
 @dataclass
@@ -65,13 +65,13 @@ async def process_record(
         stats.ignored += 1
         return
     _warn_if_late(message, record)
-    if not await deliveries.claim_delivery(message.room, message.id):
+    if not await deliveries.claim_delivery(message):
         stats.duplicates += 1
         return
     try:
         await broadcaster.message(message)
     except BaseException:
-        await deliveries.unclaim_delivery(message.room, message.id)
+        await deliveries.unclaim_delivery(message)
         raise
     stats.delivered += 1
 

@@ -6,11 +6,11 @@ import re
 from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
-from redis.asyncio import Redis
 
 from parley.ids import iso_utc
 from parley.models import Room
 from parley.storage.dynamo import DynamoClient, is_conditional_failure, unavailable_on_failure
+from parley.storage.redis_keys import RedisClient
 
 GENERAL = Room(id="general", name="general")
 _NON_ID_RUN = re.compile(r"[^a-z0-9]+")
@@ -51,7 +51,7 @@ class RoomQuota:
 
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         *,
         per_day: int = ROOMS_PER_USER_PER_DAY,
         window_seconds: int = ROOM_QUOTA_WINDOW_SECONDS,
