@@ -58,9 +58,8 @@ def replica_of(cluster: LocalCluster, primary: ClusterNode) -> ClusterNode:
 async def replica_caught_up(primary: ClusterNode, replica: ClusterNode) -> None:
     for _ in range(200):
         with primary.client() as p, replica.client() as r:
-            if p.info("replication")["master_repl_offset"] == (
-                r.info("replication")["master_repl_offset"]
-            ):
+            written = p.info("replication")["master_repl_offset"]
+            if r.info("replication")["master_repl_offset"] == written:
                 return
         await asyncio.sleep(0.05)
     raise AssertionError("the replica did not catch up")
