@@ -14,6 +14,7 @@ from redis.asyncio import RedisCluster
 from redis.crc import key_slot
 
 from parley.container import open_redis
+from parley.errors import BACKEND_ERRORS, backend_unavailable
 from parley.storage.presence import PresenceEntry, PresenceStore
 from parley.storage.redis_keys import address_tag, user_tag
 from parley.storage.rooms import RoomQuota
@@ -166,3 +167,12 @@ async def test_concurrent_sends_of_many_users_all_pass_the_gate(redis: RedisClus
         *(ledger.admit(make_message(username=f"u{n}", client_id=f"c{n}")) for n in range(200))
     )
     assert {result.outcome for result in results} == {"admitted"}
+
+
+async def test_a_cluster_out_of_reach_is_a_backend_error() -> None:
+    # Answered 503 `unavailable` and logged with the reason, never a 500.
+    redis = open_redis("redis://127.0.0.1:1/0", cluster=True)
+    with pytest.raises(BACKEND_ERRORS) as raised:
+        await SessionStore(redis, ttl_seconds=60).touch("a-key")
+    assert backend_unavailable(raised.value, None).status == 503
+    await redis.aclose()
