@@ -9,16 +9,23 @@ WEB_STAMP := web/node_modules/.installed
 WEB_BUILD := web/dist/index.html
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
 
-.PHONY: run test test-python test-unit test-web test-cluster coverage lint format setup clean soak bench bench-quick screenshots
+.PHONY: run run-cluster test test-python test-unit test-web test-cluster coverage lint format setup clean soak bench bench-quick screenshots
 
 run: setup
 	$(BIN)/parley dev
+
+# Several instances behind HAProxy (cookie stickiness) on a local Redis Cluster:
+# parley/devstack/run_cluster.py. `make run-cluster INSTANCES=4`; PARLEY_PORT as for `make run`.
+run-cluster: setup
+	scripts/ensure-haproxy
+	$(BIN)/python -m parley.devstack.run_cluster --instances $(or $(INSTANCES),3)
 
 # The audit goes first; where its advisory data cannot be reached it says so and the tests go on
 # (findings still fail). `make audit` is the strict one.
 test: setup
 	scripts/audit --offline-ok
 	scripts/ensure-chromium
+	scripts/ensure-haproxy
 	$(MAKE) test-web
 	$(MAKE) test-python
 	$(MAKE) test-cluster CLUSTER_TESTS="$(CLUSTER_SMOKE)"
