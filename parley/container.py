@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 
 from parley.accounts import Accounts
 from parley.config import Settings
@@ -29,6 +29,7 @@ from parley.storage.dynamo import TableNames, open_client
 from parley.storage.members import MemberStore
 from parley.storage.messages import MessageStore
 from parley.storage.presence import PresenceStore
+from parley.storage.redis_keys import RedisClient
 from parley.storage.rooms import RoomQuota, RoomStore
 from parley.storage.sends import DeliveryMarks, SendLedger
 from parley.storage.sessions import SessionStore
@@ -40,6 +41,10 @@ from parley.storage.users import UserStore
 # many connections", as redis-py's default pool does past its limit (bench/README.md).
 REDIS_MAX_CONNECTIONS = 256
 REDIS_POOL_WAIT_SECONDS = 5
+# redis-py's cluster client keeps a pool per node and refuses a command past its size instead of
+# waiting (MaxConnectionsError, answered as "unavailable"); a node sees only its share of the
+# keys, so the same per-node bound as one node's pool, with room for a burst on one hot slot.
+REDIS_CLUSTER_MAX_CONNECTIONS_PER_NODE = 2 * REDIS_MAX_CONNECTIONS
 
 # The session hook: tells a session's open sockets, on whichever instance, that it ended.
 # It takes the session's ref (`Session.ref`, `SessionInfo.ref`), not its secret, so a session
@@ -47,9 +52,24 @@ REDIS_POOL_WAIT_SECONDS = 5
 EndSession = Callable[[str], Awaitable[None]]
 
 
-def open_redis(url: str) -> Redis:
+def open_redis(url: str, *, cluster: bool = False) -> RedisClient:
+    """The one Redis client of a process, for everything but Socket.IO's pub/sub (which keeps a
+    plain connection to the node of the URL: on a cluster, PUBLISH reaches every node)."""
     # Short timeouts: with Redis gone a request should fail in about a second with a 503,
-    # and the client reconnects on its own once Redis is back.
+    # and the client reconnects on its own once Redis is back. `rediss://` means TLS, and a
+    # password in the URL (`rediss://:<token>@host:port`) is the AUTH token.
+    if cluster:
+        # Follows MOVED and ASK redirections, and reloads the slot map when a node fails
+        # over; a script or multi-key command must keep its keys in one hash slot
+        # (parley/storage/redis_keys.py).
+        return RedisCluster.from_url(
+            url,
+            max_connections=REDIS_CLUSTER_MAX_CONNECTIONS_PER_NODE,
+            decode_responses=True,
+            socket_timeout=2,
+            socket_connect_timeout=2,
+            health_check_interval=15,
+        )
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=REDIS_MAX_CONNECTIONS,
@@ -115,8 +135,8 @@ class Container:
             emitter = await stack.enter_async_context(self._open_emitter())
             yield Delivery(marks=DeliveryMarks(redis), broadcaster=emitter)
 
-    def _redis(self, stack: AsyncExitStack) -> Redis:
-        redis = open_redis(self.settings.require_redis_url())
+    def _redis(self, stack: AsyncExitStack) -> RedisClient:
+        redis = open_redis(self.settings.require_redis_url(), cluster=self.settings.redis_cluster)
         stack.push_async_callback(redis.aclose)
         return redis
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from parley.accounts import Accounts
 from parley.config import Settings
 from parley.metrics import Metrics
@@ -14,6 +12,7 @@ from parley.storage.dynamo import DynamoClient, TableNames
 from parley.storage.members import MemberStore
 from parley.storage.messages import MessageStore
 from parley.storage.presence import PresenceStore
+from parley.storage.redis_keys import RedisClient
 from parley.storage.rooms import RoomStore
 from parley.storage.sends import DeliveryMarks, SendLedger
 from parley.storage.sessions import SessionStore
@@ -22,7 +21,7 @@ from parley.storage.sessions import SessionStore
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    redis: Redis
+    redis: RedisClient
     dynamo: DynamoClient
     accounts: Accounts
     sessions: SessionStore

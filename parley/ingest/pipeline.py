@@ -21,10 +21,10 @@ log = logging.getLogger(__name__)
 StreamRecord = Mapping[str, Any]
 
 
-class Deliveries(Protocol):  # storage.sends.DeliveryMarks
-    async def claim_delivery(self, room: str, message_id: str) -> bool: ...
+class Deliveries(Protocol):  # storage.sends.DeliveryMarks (keyed by sender, room and id)
+    async def claim_delivery(self, message: Message) -> bool: ...
 
-    async def unclaim_delivery(self, room: str, message_id: str) -> None: ...
+    async def unclaim_delivery(self, message: Message) -> None: ...
 
     async def claim_change(self, room: str, message_id: str, change: str) -> bool: ...
 
@@ -136,7 +136,7 @@ async def process_record(
     message, change = arrival.message, arrival.change
     if change is None:
         _warn_if_late(message, record)
-        claimed = await deliveries.claim_delivery(message.room, message.id)
+        claimed = await deliveries.claim_delivery(message)
     else:
         claimed = await deliveries.claim_change(message.room, message.id, change)
     if not claimed:
@@ -149,7 +149,7 @@ async def process_record(
             await broadcaster.message_updated(message)
     except BaseException:
         if change is None:
-            await deliveries.unclaim_delivery(message.room, message.id)
+            await deliveries.unclaim_delivery(message)
         else:
             await deliveries.unclaim_change(message.room, message.id, change)
         raise

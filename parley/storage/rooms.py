@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-from redis.asyncio import Redis
 
 from parley.access import Kind, RoomRecord
 from parley.ids import iso_utc
@@ -25,6 +24,7 @@ from parley.storage.dynamo import (
     is_conditional_failure,
     unavailable_on_failure,
 )
+from parley.storage.redis_keys import RedisClient
 
 Item = dict[str, dict[str, Any]]
 
@@ -70,7 +70,7 @@ class RoomQuota:
 
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         *,
         per_day: int = ROOMS_PER_USER_PER_DAY,
         window_seconds: int = ROOM_QUOTA_WINDOW_SECONDS,

@@ -506,9 +506,53 @@ def test_redis_is_one_tls_replication_group_with_auth_in_private_subnets(
     assert expanded["Parameters"]["RedisNodeType"]["Default"] == "cache.t4g.micro"
     subnets = expanded["Resources"][redis["CacheSubnetGroupName"]["Ref"]]["Properties"]["SubnetIds"]
     assert sorted(s["Ref"] for s in subnets) == ["PrivateSubnetA", "PrivateSubnetB"]
-    url = expanded["Resources"]["RedisUrlSecret"]["Properties"]["SecretString"]["Fn::Sub"]
+    # RedisMode chooses the URL: the replication group's primary (the default), or the
+    # Serverless cache's endpoint; the same token either way.
+    condition, serverless, nodes = expanded["Resources"]["RedisUrlSecret"]["Properties"][
+        "SecretString"
+    ]["Fn::If"]
+    assert condition == "RedisServerless"
+    url = nodes["Fn::Sub"]
     assert url.startswith("rediss://:{{resolve:secretsmanager:")
     assert url.endswith("@${Redis.PrimaryEndPoint.Address}:${Redis.PrimaryEndPoint.Port}/0")
+    assert serverless["Fn::Sub"] == url.replace(
+        "Redis.PrimaryEndPoint", "RedisServerlessCache.Endpoint"
+    )
+
+
+def test_redis_serverless_is_an_option_with_tls_auth_and_a_watched_ceiling(
+    expanded: dict[str, Any],
+) -> None:
+    parameters = expanded["Parameters"]
+    assert parameters["RedisMode"]["Default"] == "nodes"
+    assert parameters["RedisMode"]["AllowedValues"] == ["nodes", "serverless"]
+    resources = expanded["Resources"]
+    cache = resources["RedisServerlessCache"]
+    assert cache["Condition"] == "RedisServerless"
+    assert resources["Redis"]["Condition"] == "RedisNodes"
+    properties = cache["Properties"]
+    assert properties["CacheUsageLimits"]["DataStorage"]["Maximum"] == {
+        "Ref": "RedisServerlessMaxGB"
+    }
+    subnets = sorted(s["Ref"] for s in properties["SubnetIds"])
+    assert subnets == ["PrivateSubnetA", "PrivateSubnetB"]
+    # Serverless authenticates through a user group: its default user has the generated token.
+    users = resources[properties["UserGroupId"]["Ref"]]["Properties"]["UserIds"]
+    (user,) = [resources[u["Ref"]]["Properties"] for u in users]
+    assert user["UserName"] == "default"
+    assert "RedisAuthTokenSecret" in json.dumps(user["AuthenticationMode"]["Passwords"])
+    # Every tier uses the cluster client exactly when the cache is Serverless.
+    cluster_flag = {"Fn::If": ["RedisServerless", "true", "false"]}
+    for function in ("HttpApiFunction", "StreamFunction"):
+        variables = resources[function]["Properties"]["Environment"]["Variables"]
+        assert variables["PARLEY_REDIS_CLUSTER"] == cluster_flag
+    task = _one(expanded, "AWS::ECS::TaskDefinition")["Properties"]
+    (container,) = task["ContainerDefinitions"]
+    env = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert env["PARLEY_REDIS_CLUSTER"] == cluster_flag
+    alarm = resources["RedisServerlessMemoryAlarm"]
+    assert alarm["Condition"] == "RedisServerless"
+    assert alarm["Properties"]["Threshold"] <= 80
 
 
 def test_redis_never_evicts_and_warns_before_it_is_full(expanded: dict[str, Any]) -> None:

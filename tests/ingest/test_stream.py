@@ -15,7 +15,6 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from redis.asyncio import Redis
 
 from parley.aws.stream import handle_records
 from parley.config import Settings
@@ -24,21 +23,19 @@ from parley.ingest.producer import put_message
 from tests.conftest import StartApp, settings_for
 from tests.realtime.client import ChatClient
 from tests.servers import AppServer
-from tests.utils import register_and_login
+from tests.utils import on_redis_db, redis_of, register_and_login
 
 ARRIVAL = 20.0  # generous: a lease takeover alone may take 10 s
 
 
 def on_db(base_env: dict[str, str], db: int) -> dict[str, str]:
-    return {
-        **base_env,
-        "PARLEY_REDIS_URL": base_env["PARLEY_REDIS_URL"].rsplit("/", 1)[0] + f"/{db}",
-    }
+    return on_redis_db(base_env, db)
 
 
-async def wait_consumer_started(redis_url: str) -> None:
-    """The first consumer of a deployment starts at "now"; wait until it has."""
-    redis = Redis.from_url(redis_url, decode_responses=True)
+async def wait_consumer_started(env: dict[str, str]) -> None:
+    """The first consumer of a deployment starts at "now"; wait until it has (on a cluster,
+    the scan covers every primary)."""
+    redis = redis_of(env)
     try:
         for _ in range(200):
             async for key in redis.scan_iter("ingest:checkpoint:*"):
@@ -91,7 +88,7 @@ def sockets_only(start_server: StartApp) -> AppServer:
 @pytest.fixture(scope="module")
 async def stream_reader(start_server: StartApp, reader_env: dict[str, str]) -> AppServer:
     server = start_server(redis_db=6)
-    await wait_consumer_started(reader_env["PARLEY_REDIS_URL"])
+    await wait_consumer_started(reader_env)
     return server
 
 
@@ -202,7 +199,7 @@ async def test_two_consuming_instances_deliver_each_item_once_per_client(
     start_server: StartApp, base_env: dict[str, str], settings: Settings, room: str
 ) -> None:
     first = start_server(redis_db=7)
-    await wait_consumer_started(on_db(base_env, 7)["PARLEY_REDIS_URL"])
+    await wait_consumer_started(on_db(base_env, 7))
     second = start_server(redis_db=7)
     clients = [await chat_client(first, room), await chat_client(second, room)]
     try:

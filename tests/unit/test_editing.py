@@ -17,7 +17,7 @@ from parley.ids import new_ulid
 from parley.models import Message, Quote
 from parley.storage.dynamo import DynamoClient, StorageUnavailable, TableNames
 from parley.storage.messages import CHANGED_AT, MessageStore
-from parley.storage.sends import DeliveryMarks, delivered_key
+from parley.storage.sends import DeliveryMarks, change_key
 from tests.unit.support import RecordingBroadcaster, failing, make_message, new_name, refused
 
 
@@ -233,7 +233,7 @@ async def test_each_change_is_marked_delivered_before_it_is_made(
         ConsistentRead=True,
     )
     change = item["Item"][CHANGED_AT]["S"]
-    assert await redis.get(delivered_key(stored.room, stored.id, change)) == "1"
+    assert await redis.get(change_key(stored.room, stored.id, change)) == "1"
 
 
 async def test_a_write_that_may_not_have_happened_gives_its_mark_back(

@@ -222,7 +222,7 @@ async def test_a_repeat_reads_the_first_message_back_from_dynamodb(
 ) -> None:  # fmt: skip
     first = await send(messenger, "hello", "c1")
     # The ledger keeps only where the message is, not the message.
-    assert await redis.get("sent:ada:c1") == f"s|general|{first.id}"
+    assert await redis.get("sent:{u:ada}:c1") == f"s|general|{first.id}"
     with refused(dynamo, "GetItem"), pytest.raises(SendRefused) as refusal:
         await send(messenger, "hello", "c1")
     assert refusal.value.problem.code == "unavailable"
