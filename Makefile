@@ -9,18 +9,26 @@ WEB_STAMP := web/node_modules/.installed
 WEB_BUILD := web/dist/index.html
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
 
-.PHONY: run test test-python test-unit test-web coverage lint format setup clean soak bench bench-quick screenshots
+.PHONY: run run-cluster test test-python test-unit test-web test-cluster coverage lint format setup clean soak bench bench-quick screenshots
 
 run: setup
 	$(BIN)/parley dev
+
+# Several instances behind HAProxy (cookie stickiness) on a local Redis Cluster:
+# parley/devstack/run_cluster.py. `make run-cluster INSTANCES=4`; PARLEY_PORT as for `make run`.
+run-cluster: setup
+	scripts/ensure-haproxy
+	$(BIN)/python -m parley.devstack.run_cluster --instances $(or $(INSTANCES),3)
 
 # The audit goes first; where its advisory data cannot be reached it says so and the tests go on
 # (findings still fail). `make audit` is the strict one.
 test: setup
 	scripts/audit --offline-ok
 	scripts/ensure-chromium
+	scripts/ensure-haproxy
 	$(MAKE) test-web
 	$(MAKE) test-python
+	$(MAKE) test-cluster CLUSTER_TESTS="$(CLUSTER_SMOKE)"
 
 setup: $(PY_STAMP) $(WEB_BUILD)
 
@@ -59,6 +67,15 @@ coverage: $(PY_STAMP) $(WEB_BUILD)
 	rm -f .coverage .coverage.*
 	$(BIN)/coverage run -m pytest -p no:cacheprovider $(TESTS); status=$$?; \
 		$(BIN)/coverage combine --quiet && $(BIN)/coverage report; exit $$status
+
+# The Redis side's end-to-end suites against local 3-primary Redis Clusters instead of one
+# redis-server (tests/redis_cluster.py). `make test` runs the ones that prove login, sends,
+# session kicks, presence across instances and the stream consumer; this target runs them all.
+CLUSTER_SUITES := tests/realtime tests/ingest tests/faults tests/api/test_auth.py tests/api/test_sessions.py
+CLUSTER_SMOKE := tests/api/test_auth.py tests/realtime/test_chat.py tests/realtime/test_session_end.py \
+	tests/realtime/test_instances.py tests/ingest/test_stream.py
+test-cluster: $(PY_STAMP) $(WEB_BUILD)
+	PARLEY_TEST_REDIS_CLUSTER=1 $(BIN)/pytest $(or $(CLUSTER_TESTS),$(CLUSTER_SUITES))
 
 test-web: $(WEB_STAMP)
 	cd web && npm test

@@ -10,7 +10,7 @@ from pathlib import Path
 import socketio
 from fastapi import FastAPI
 
-from parley.api import auth, health, rooms, sessions
+from parley.api import auth, dms, health, rooms, sessions
 from parley.api.errors import install_error_handlers
 from parley.api.limits import BodyLimitMiddleware
 from parley.api.request_id import RequestIdMiddleware
@@ -48,7 +48,7 @@ def create_api(settings: Settings, *, sockets: SocketServer | None = None) -> Fa
         openapi_url="/api/openapi.json",
     )
     install_error_handlers(api)
-    for module in (auth, sessions, rooms, health):
+    for module in (auth, sessions, rooms, dms, health):
         api.include_router(module.router)
     mount_web(api, Path(settings.web_dist) if settings.web_dist else DEFAULT_DIST)
     api.add_middleware(BodyLimitMiddleware)

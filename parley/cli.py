@@ -12,11 +12,15 @@ import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from parley.config import ConfigError, Settings, load_settings
 from parley.logs import HEADLINE, configure_logging
+
+if TYPE_CHECKING:
+    from parley.storage.migrate import Migration
 
 log = logging.getLogger("parley")
 
@@ -40,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     tables = commands.add_parser("tables", help="manage the DynamoDB tables")
     tables_commands = tables.add_subparsers(dest="tables_command", required=True)
     tables_commands.add_parser("create", help="create any missing table (idempotent)")
+
+    commands.add_parser(
+        "migrate",
+        help="move an existing deployment to the current tables (idempotent; see the README)",
+    )
 
     ingest = commands.add_parser(
         "ingest", help="write one message straight into the messages table, bypassing the app"
@@ -65,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(settings)
         if args.command == "tables":
             return _tables_create(settings)
+        if args.command == "migrate":
+            return _migrate(settings)
         if args.command == "ingest":
             return _ingest(settings, room=args.room, user=args.user, text=args.text)
     except (ConfigError, CommandError) as exc:
@@ -129,14 +140,21 @@ def _tables_create(settings: Settings) -> int:
 
 
 async def _create_tables(settings: Settings) -> list[str]:
-    from parley.storage.dynamo import TableNames, create_missing_tables, open_client
-    from parley.storage.rooms import RoomStore
+    """Missing tables, and the data in the current shape (`parley migrate`)."""
+    return (await _migrated(settings)).tables_created
 
-    names = TableNames.with_prefix(settings.table_prefix)
+
+async def _migrated(settings: Settings) -> Migration:
+    from parley.storage.dynamo import TableNames, open_client
+    from parley.storage.migrate import migrate
+
     async with open_client(settings) as client:
-        created = await create_missing_tables(client, names)
-        await RoomStore(client, names.rooms).ensure_general()
-    return created
+        return await migrate(client, TableNames.with_prefix(settings.table_prefix))
+
+
+def _migrate(settings: Settings) -> int:
+    print(asyncio.run(_migrated(settings)).summary())
+    return 0
 
 
 def _ingest(settings: Settings, *, room: str, user: str, text: str) -> int:

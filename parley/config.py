@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
     redis_url: str | None = None
+    # A Redis Cluster (ElastiCache in cluster mode, ElastiCache Serverless): PARLEY_REDIS_URL
+    # names one of its nodes (or its configuration endpoint) and the client follows the
+    # cluster's slot map from there (parley/container.py `open_redis`).
+    redis_cluster: bool = False
     dynamodb_endpoint: str | None = None
     aws_region: str = Field(
         default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")

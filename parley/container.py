@@ -9,12 +9,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 
 from parley.accounts import Accounts
 from parley.config import Settings
+from parley.conversations import Conversations, Notifier
+from parley.editing import Editor
 from parley.ingest.consumer import StreamConsumer
 from parley.ingest.runner import running_in_background
+from parley.mentions import Mentions
 from parley.messaging import Broadcaster, Messenger
 from parley.metrics import Metrics
 from parley.passwords import PasswordHasher, PasswordPolicy
@@ -23,9 +26,11 @@ from parley.realtime.namespace import ChatNamespace
 from parley.realtime.server import SocketServer
 from parley.services import Services
 from parley.storage.dynamo import TableNames, open_client
+from parley.storage.members import MemberStore
 from parley.storage.messages import MessageStore
 from parley.storage.presence import PresenceStore
-from parley.storage.rooms import RoomStore
+from parley.storage.redis_keys import RedisClient
+from parley.storage.rooms import RoomQuota, RoomStore
 from parley.storage.sends import DeliveryMarks, SendLedger
 from parley.storage.sessions import SessionStore
 from parley.storage.stream_state import StreamCheckpoints, StreamLease
@@ -36,6 +41,10 @@ from parley.storage.users import UserStore
 # many connections", as redis-py's default pool does past its limit (bench/README.md).
 REDIS_MAX_CONNECTIONS = 256
 REDIS_POOL_WAIT_SECONDS = 5
+# redis-py's cluster client keeps a pool per node and refuses a command past its size instead of
+# waiting (MaxConnectionsError, answered as "unavailable"); a node sees only its share of the
+# keys, so the same per-node bound as one node's pool, with room for a burst on one hot slot.
+REDIS_CLUSTER_MAX_CONNECTIONS_PER_NODE = 2 * REDIS_MAX_CONNECTIONS
 
 # The session hook: tells a session's open sockets, on whichever instance, that it ended.
 # It takes the session's ref (`Session.ref`, `SessionInfo.ref`), not its secret, so a session
@@ -43,9 +52,24 @@ REDIS_POOL_WAIT_SECONDS = 5
 EndSession = Callable[[str], Awaitable[None]]
 
 
-def open_redis(url: str) -> Redis:
+def open_redis(url: str, *, cluster: bool = False) -> RedisClient:
+    """The one Redis client of a process, for everything but Socket.IO's pub/sub (which keeps a
+    plain connection to the node of the URL: on a cluster, PUBLISH reaches every node)."""
     # Short timeouts: with Redis gone a request should fail in about a second with a 503,
-    # and the client reconnects on its own once Redis is back.
+    # and the client reconnects on its own once Redis is back. `rediss://` means TLS, and a
+    # password in the URL (`rediss://:<token>@host:port`) is the AUTH token.
+    if cluster:
+        # Follows MOVED and ASK redirections, and reloads the slot map when a node fails
+        # over; a script or multi-key command must keep its keys in one hash slot
+        # (parley/storage/redis_keys.py).
+        return RedisCluster.from_url(
+            url,
+            max_connections=REDIS_CLUSTER_MAX_CONNECTIONS_PER_NODE,
+            decode_responses=True,
+            socket_timeout=2,
+            socket_connect_timeout=2,
+            health_check_interval=15,
+        )
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=REDIS_MAX_CONNECTIONS,
@@ -66,6 +90,7 @@ class Running:
     messenger: Messenger
     broadcaster: Broadcaster
     end_session: EndSession
+    conversations: Conversations
 
 
 @dataclass(frozen=True)
@@ -93,6 +118,9 @@ class Container:
     async def open(self) -> AsyncIterator[Running]:
         """Everything the HTTP app and the chat namespace use."""
         async with self._open_services() as services:
+            # Registration makes each new account a member of general in one transaction,
+            # so general must exist wherever accounts are made (one conditional put).
+            await services.rooms.ensure_general()
             if self._sockets is None:
                 reach = self._reach_through_redis(services)
             else:
@@ -107,8 +135,8 @@ class Container:
             emitter = await stack.enter_async_context(self._open_emitter())
             yield Delivery(marks=DeliveryMarks(redis), broadcaster=emitter)
 
-    def _redis(self, stack: AsyncExitStack) -> Redis:
-        redis = open_redis(self.settings.require_redis_url())
+    def _redis(self, stack: AsyncExitStack) -> RedisClient:
+        redis = open_redis(self.settings.require_redis_url(), cluster=self.settings.redis_cluster)
         stack.push_async_callback(redis.aclose)
         return redis
 
@@ -139,12 +167,14 @@ class Container:
                 per_address=settings.register_max_per_address,
                 window_seconds=settings.register_window_seconds,
             )
+            members = MemberStore(dynamo, tables.members, rooms_table=tables.rooms)
             yield Services(
                 settings=settings,
                 redis=redis,
                 dynamo=dynamo,
                 accounts=Accounts(
-                    users=UserStore(dynamo, tables.users),
+                    # Every new account is a member of general from its creation.
+                    users=UserStore(dynamo, tables.users, members=members),
                     sessions=sessions,
                     throttle=throttle,
                     registrations=registrations,
@@ -153,6 +183,7 @@ class Container:
                 ),
                 sessions=sessions,
                 rooms=RoomStore(dynamo, tables.rooms),
+                members=members,
                 messages=MessageStore(dynamo, tables.messages),
                 presence=PresenceStore(redis),
                 ledger=SendLedger(
@@ -173,12 +204,25 @@ class Container:
             await emitter.close()
 
     @staticmethod
-    def _messenger(services: Services, broadcaster: Broadcaster) -> Messenger:
+    def _messenger(services: Services, broadcaster: Broadcaster, notifier: Notifier) -> Messenger:
         return Messenger(
             messages=services.messages,
             ledger=services.ledger,
             broadcaster=broadcaster,
+            mentions=Mentions(services.members, notifier),
             metrics=services.metrics,
+        )
+
+    @staticmethod
+    def _conversations(services: Services, notifier: Notifier) -> Conversations:
+        return Conversations(
+            rooms=services.rooms,
+            members=services.members,
+            messages=services.messages,
+            users=services.accounts.users,
+            presence=services.presence,
+            quota=RoomQuota(services.redis),
+            notifier=notifier,
         )
 
     @asynccontextmanager
@@ -187,18 +231,25 @@ class Container:
         async with self._open_emitter() as emitter:
             yield Running(
                 services=services,
-                messenger=self._messenger(services, emitter),
+                messenger=self._messenger(services, emitter, emitter),
                 broadcaster=emitter,
                 end_session=emitter.end_session,
+                conversations=self._conversations(services, emitter),
             )
 
     @asynccontextmanager
     async def _serve(self, sockets: SocketServer, services: Services) -> AsyncIterator[Running]:
         """This process holds the sockets: the chat namespace answers their events, and the
         stream consumer (unless another runner reads the stream) broadcasts outside writes."""
-        await services.rooms.ensure_general()
-        messenger = self._messenger(services, sockets)
-        namespace = ChatNamespace(services, messenger)
+        messenger = self._messenger(services, sockets, sockets)
+        conversations = self._conversations(services, sockets)
+        editor = Editor(
+            messages=services.messages,
+            deliveries=services.deliveries,
+            broadcaster=sockets,
+            mentions=Mentions(services.members, sockets),
+        )
+        namespace = ChatNamespace(services, messenger, conversations, editor)
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(sockets.serving(namespace, messenger))
             if self.settings.stream_consumer:
@@ -208,6 +259,7 @@ class Container:
                 messenger=messenger,
                 broadcaster=sockets,
                 end_session=namespace.expire_session,
+                conversations=conversations,
             )
 
     @asynccontextmanager

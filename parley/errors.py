@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from parley.metrics import Metrics
 from parley.storage.dynamo import StorageUnavailable
@@ -96,13 +96,17 @@ class Refused(Exception):
 # Redis restarts in about a second and its client gives up after 2 s (services.open_redis);
 # DynamoDB calls give up within seconds too (storage/dynamo.CLIENT_CONFIG).
 UNAVAILABLE_RETRY_SECONDS = 2
-BACKEND_ERRORS = (RedisError, StorageUnavailable)
+# redis-py's cluster client raises RedisClusterException, outside RedisError, when no node
+# answers or the slot map cannot be had (a whole cluster down, a slot not served).
+REDIS_ERRORS = (RedisError, RedisClusterException)
+BACKEND_ERRORS = (*REDIS_ERRORS, StorageUnavailable)
+BackendError = RedisError | RedisClusterException | StorageUnavailable
 
 
-def backend_unavailable(exc: RedisError | StorageUnavailable, metrics: Metrics | None) -> Problem:
+def backend_unavailable(exc: BackendError, metrics: Metrics | None) -> Problem:
     """The one answer to Redis or DynamoDB not answering, logged and counted: HTTP 503 or a
     failed ack, code `unavailable`."""
-    if isinstance(exc, RedisError):
+    if isinstance(exc, REDIS_ERRORS):
         backend, message = "redis", "Session store unavailable, try again shortly"
     else:
         backend, message = "dynamodb", "Database unavailable, try again shortly"

@@ -14,10 +14,11 @@ from typing import Literal, Protocol
 
 from parley.errors import ErrorCode, Refused, backend_unavailable
 from parley.ids import iso_utc, new_ulid, ulid_datetime, ulid_seconds
+from parley.mentions import Mentions
 from parley.metrics import Metrics
-from parley.models import Message
+from parley.models import Message, Quote
 from parley.storage.dynamo import StorageUnavailable
-from parley.storage.messages import MessageStore
+from parley.storage.messages import MessageStore, ParentGone
 from parley.storage.sends import MessageKey, SendLedger
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ def _unavailable(exc: Exception) -> StorageUnavailable:
 
 class Broadcaster(Protocol):
     async def message(self, message: Message) -> None: ...
+
+    async def message_updated(self, message: Message) -> None: ...
 
 
 AdmitState = Literal["admitted", "stored", "orphaned", "orphan_stored"]
@@ -129,6 +132,7 @@ class Messenger:
         messages: MessageStore,
         ledger: SendLedger,
         broadcaster: Broadcaster,
+        mentions: Mentions,
         metrics: Metrics,
         bound: VisibilityBound = VISIBILITY_BOUND,
         clock: Callable[[], float] = time.time,
@@ -139,6 +143,7 @@ class Messenger:
         self._messages = messages
         self._ledger = ledger
         self._broadcaster = broadcaster
+        self._mentions = mentions
         self._metrics = metrics
         self._sequencer = RoomSequencer()
         self._in_flight = 0
@@ -153,23 +158,66 @@ class Messenger:
             return False
         return True
 
-    async def send(self, *, username: str, room: str, text: str, client_id: str) -> Message:
+    async def send(
+        self,
+        *,
+        username: str,
+        room: str,
+        text: str,
+        client_id: str,
+        reply_to: str | None = None,
+    ) -> Message:
         """Store, then broadcast; the returned message exists. A repeated clientId returns the
-        message stored the first time and broadcasts nothing."""
+        message stored the first time and broadcasts nothing. `reply_to` is the id of a
+        message of the same room, which the new one quotes."""
         self._in_flight += 1
         self._idle.clear()
         try:
-            return await self._send(username=username, room=room, text=text, client_id=client_id)
+            quote = await self._quote(room, reply_to) if reply_to is not None else None
+            mentions = await self._mentions.resolve(room, text)
+            return await self._send(
+                username=username,
+                room=room,
+                text=text,
+                client_id=client_id,
+                quote=quote,
+                mentions=mentions,
+            )
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
 
-    async def _send(self, *, username: str, room: str, text: str, client_id: str) -> Message:
+    async def _quote(self, room: str, parent_id: str) -> Quote:
+        parent = await self._messages.get(room, parent_id)
+        if parent is None:
+            raise SendRefused(
+                ErrorCode.NOT_FOUND, f"replyTo: no message '{parent_id}' in room '{room}'"
+            )
+        if parent.deleted:
+            raise SendRefused(ErrorCode.CONFLICT, "replyTo: that message was deleted")
+        return Quote.of(parent)
+
+    async def _send(
+        self,
+        *,
+        username: str,
+        room: str,
+        text: str,
+        client_id: str,
+        quote: Quote | None,
+        mentions: tuple[str, ...],
+    ) -> Message:
         ticket = _Ticket(room, *self._sequencer.draw(room))
         try:
             message, is_new = await self._store_once(
-                username=username, room=room, text=text, client_id=client_id, ticket=ticket
+                username=username,
+                room=room,
+                text=text,
+                client_id=client_id,
+                quote=quote,
+                mentions=mentions,
+                ticket=ticket,
             )
         except BaseException:
             await ticket.in_turn(_nothing)
@@ -194,12 +242,21 @@ class Messenger:
 
     async def _broadcast(self, message: Message) -> None:
         await self._broadcaster.message(message)
+        await self._mentions.notify(message)
         self._metrics.messages_broadcast.labels("app").inc()
         created = ulid_datetime(message.id).timestamp()
         self._metrics.delivery_seconds.observe(max(time.time() - created, 0.0))
 
     async def _store_once(
-        self, *, username: str, room: str, text: str, client_id: str, ticket: _Ticket
+        self,
+        *,
+        username: str,
+        room: str,
+        text: str,
+        client_id: str,
+        quote: Quote | None,
+        mentions: tuple[str, ...],
+        ticket: _Ticket,
     ) -> tuple[Message, bool]:
         """The message for this clientId, and whether this call stored it."""
 
@@ -212,6 +269,8 @@ class Messenger:
                 text=text,
                 created_at=iso_utc(ulid_datetime(message_id)),
                 client_id=client_id,
+                reply_to=quote,
+                mentions=mentions,
             )
 
         recorded, state = await self._admit(intended)
@@ -242,6 +301,12 @@ class Messenger:
                     "Message not stored: the database is unavailable, retry",
                     retry_after=down.retry_after,
                 ) from exc
+        except ParentGone:
+            if state == "admitted":
+                await self._ledger.release(recorded)
+            raise SendRefused(
+                ErrorCode.CONFLICT, "replyTo: that message was deleted meanwhile"
+            ) from None
         except BaseException:
             if state == "admitted":
                 await self._ledger.release(recorded)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from parley.accounts import Accounts
 from parley.config import Settings
 from parley.metrics import Metrics
 from parley.storage.dynamo import DynamoClient, TableNames
+from parley.storage.members import MemberStore
 from parley.storage.messages import MessageStore
 from parley.storage.presence import PresenceStore
+from parley.storage.redis_keys import RedisClient
 from parley.storage.rooms import RoomStore
 from parley.storage.sends import DeliveryMarks, SendLedger
 from parley.storage.sessions import SessionStore
@@ -21,11 +21,12 @@ from parley.storage.sessions import SessionStore
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    redis: Redis
+    redis: RedisClient
     dynamo: DynamoClient
     accounts: Accounts
     sessions: SessionStore
     rooms: RoomStore
+    members: MemberStore
     messages: MessageStore
     presence: PresenceStore
     ledger: SendLedger

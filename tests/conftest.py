@@ -13,14 +13,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from parley.config import Settings, load_settings
 from parley.devstack.services import ChildService, http_url, start_dynamodb, start_redis
 from parley.storage.dynamo import TableNames, open_client
+from parley.storage.redis_keys import RedisClient
+from tests import redis_cluster
 from tests.realtime.client import ChatClient
 from tests.servers import AppServer, start_app
-from tests.utils import register_and_login
+from tests.utils import on_redis_db, register_and_login
 
 StartApp = Callable[..., AppServer]
 
@@ -38,6 +40,15 @@ def redis_service(workdir: Path) -> Iterator[ChildService]:
 
 
 @pytest.fixture(scope="session")
+def redis_clusters(workdir: Path) -> Iterator[redis_cluster.ClusterPerDatabase]:
+    """Cluster mode (`make test-cluster`): a local 3-primary Redis Cluster per test database."""
+    databases = redis_cluster.databases = redis_cluster.ClusterPerDatabase(workdir / "clusters")
+    yield databases
+    databases.stop()
+    redis_cluster.databases = None
+
+
+@pytest.fixture(scope="session")
 def dynamodb_endpoint(workdir: Path) -> Iterator[str | None]:
     """None means real AWS (through the usual credential chain)."""
     configured = os.environ.get("PARLEY_TEST_DYNAMODB_ENDPOINT")
@@ -50,7 +61,9 @@ def dynamodb_endpoint(workdir: Path) -> Iterator[str | None]:
 
 
 @pytest.fixture(scope="session")
-def base_env(redis_service: ChildService, dynamodb_endpoint: str | None) -> dict[str, str]:
+def base_env(
+    request: pytest.FixtureRequest, redis_service: ChildService, dynamodb_endpoint: str | None
+) -> dict[str, str]:
     env = {
         "PARLEY_REDIS_URL": f"redis://127.0.0.1:{redis_service.port}/0",
         "PARLEY_TABLE_PREFIX": f"parley-test-{secrets.token_hex(3)}-",
@@ -69,6 +82,9 @@ def base_env(redis_service: ChildService, dynamodb_endpoint: str | None) -> dict
         "PARLEY_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
         "PARLEY_DYNAMODB_ENDPOINT": dynamodb_endpoint or "",
     }
+    if redis_cluster.cluster_mode():
+        databases = request.getfixturevalue("redis_clusters")
+        env |= {"PARLEY_REDIS_URL": databases.url(0), "PARLEY_REDIS_CLUSTER": "true"}
     if dynamodb_endpoint:
         env |= {"AWS_ACCESS_KEY_ID": "parley-test", "AWS_SECRET_ACCESS_KEY": "parley-test"}
     return env
@@ -76,7 +92,8 @@ def base_env(redis_service: ChildService, dynamodb_endpoint: str | None) -> dict
 
 def settings_for(env: dict[str, str]) -> Settings:
     keys = ("redis_url", "table_prefix", "bcrypt_rounds", "cookie_secure", "dynamodb_endpoint")
-    values = {key: env[f"PARLEY_{key.upper()}"] for key in keys}
+    values: dict[str, object] = {key: env[f"PARLEY_{key.upper()}"] for key in keys}
+    values["redis_cluster"] = env.get("PARLEY_REDIS_CLUSTER") == "true"
     return load_settings(**values)
 
 
@@ -98,7 +115,7 @@ def tables(settings: Settings) -> Iterator[TableNames]:
 
 async def _delete_tables(settings: Settings, names: TableNames) -> None:
     async with open_client(settings) as client:
-        for name in (names.users, names.rooms, names.messages):
+        for name in names.all():
             await client.delete_table(TableName=name)
 
 
@@ -122,12 +139,12 @@ async def separate_tables(
 
 @pytest.fixture(scope="session")
 def start_server(base_env: dict[str, str], tables: TableNames, workdir: Path) -> Iterator[StartApp]:
-    """Start an extra app process; `redis_db` gives it a Redis database of its own."""
+    """Start an extra app process; `redis_db` gives it a Redis database of its own (in
+    cluster mode, a cluster of its own)."""
     started: list[AppServer] = []
 
     def start(redis_db: int = 0, **env: str) -> AppServer:
-        merged = {**base_env, **env}
-        merged["PARLEY_REDIS_URL"] = merged["PARLEY_REDIS_URL"].rsplit("/", 1)[0] + f"/{redis_db}"
+        merged = on_redis_db({**base_env, **env}, redis_db)
         server = start_app(merged, workdir / "logs")
         started.append(server)
         return server
@@ -150,8 +167,15 @@ async def http(app: AppServer) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def redis(redis_service: ChildService) -> AsyncIterator[Redis]:
-    client = Redis(port=redis_service.port, decode_responses=True)
+async def redis(
+    redis_service: ChildService, base_env: dict[str, str]
+) -> AsyncIterator[RedisClient]:
+    """A client of the shared app's Redis (database 0, or the cluster in cluster mode)."""
+    client: RedisClient
+    if redis_cluster.cluster_mode():
+        client = RedisCluster.from_url(base_env["PARLEY_REDIS_URL"], decode_responses=True)
+    else:
+        client = Redis(port=redis_service.port, decode_responses=True)
     yield client
     await client.aclose()
 

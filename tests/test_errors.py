@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException
 
 import parley
 from parley.api.errors import problem_response, session_required
@@ -132,6 +133,11 @@ def backend_errors(metrics: Metrics, backend: str) -> float:
     [
         (RedisConnectionError("refused"), "redis", "Session store unavailable, try again shortly"),
         (
+            RedisClusterException("Redis Cluster cannot be connected"),
+            "redis",
+            "Session store unavailable, try again shortly",
+        ),
+        (
             StorageUnavailable("DynamoDB: timeout"),
             "dynamodb",
             "Database unavailable, try again shortly",
@@ -139,7 +145,7 @@ def backend_errors(metrics: Metrics, backend: str) -> float:
     ],
 )
 def test_a_backend_down_is_unavailable_counted_and_logged(
-    error: RedisConnectionError | StorageUnavailable,
+    error: RedisConnectionError | RedisClusterException | StorageUnavailable,
     backend: str,
     message: str,
     caplog: pytest.LogCaptureFixture,

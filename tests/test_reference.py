@@ -135,6 +135,12 @@ def test_server_events_are_the_ones_emitted() -> None:
     sources = "\n".join(path.read_text() for path in (ROOT / "parley").rglob("*.py"))
     emitted = set(re.findall(r"\bemit\(\s*\"(\w+)\"", sources))
     assert emitted, 'no emit("<event>", ...) found in parley/: the pattern needs updating'
+    # Events to a user's or a room's sockets (conversations.Notifier): the event comes second.
+    notified = set(re.findall(r"\bto_(?:user|room)\(\s*[^,()]+,\s*\"(\w+)\"", sources))
+    assert notified, (
+        'no to_user(<whom>, "<event>", ...) found in parley/: the pattern needs updating'
+    )
+    emitted |= notified
     assert_same(documented_events("to whom"), emitted, "server events (emit calls in parley/)")
 
 

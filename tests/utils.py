@@ -6,6 +6,10 @@ import hashlib
 
 import httpx
 
+from parley.container import open_redis
+from parley.storage.redis_keys import RedisClient
+from tests import redis_cluster
+
 PASSWORD = "correct horse battery"
 
 
@@ -29,6 +33,23 @@ async def login(http: httpx.AsyncClient, username: str, password: str = PASSWORD
 async def register_and_login(http: httpx.AsyncClient, username: str) -> str:
     await register(http, username)
     return await login(http, username)
+
+
+def on_redis_db(env: dict[str, str], db: int) -> dict[str, str]:
+    """The environment of an app on the test Redis "database" `db`: a database number of the
+    one redis-server, or in cluster mode a cluster of its own (tests/redis_cluster.py)."""
+    if env.get("PARLEY_REDIS_CLUSTER") == "true":
+        assert redis_cluster.databases is not None
+        url = redis_cluster.databases.url(db)
+    else:
+        url = env["PARLEY_REDIS_URL"].rsplit("/", 1)[0] + f"/{db}"
+    return {**env, "PARLEY_REDIS_URL": url}
+
+
+def redis_of(env: dict[str, str]) -> RedisClient:
+    """A client of the Redis an app with this environment uses (one node or a cluster), built
+    as the app builds its own."""
+    return open_redis(env["PARLEY_REDIS_URL"], cluster=env.get("PARLEY_REDIS_CLUSTER") == "true")
 
 
 def sess_key(cookie: str) -> str:

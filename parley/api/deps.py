@@ -11,6 +11,7 @@ from parley.api.errors import Unauthorized
 from parley.api.state import running_in
 from parley.config import Settings
 from parley.container import EndSession
+from parley.conversations import Conversations
 from parley.services import Services
 from parley.storage.sessions import Session
 
@@ -20,6 +21,13 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_conversations(request: Request) -> Conversations:
+    return running_in(request.scope).conversations
+
+
+ConversationsDep = Annotated[Conversations, Depends(get_conversations)]
 
 
 def get_end_session(request: Request) -> EndSession:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from parley.errors import ErrorCode
 from parley.ids import ULID_PATTERN
-from parley.models import MessageJSON, Page, Room
+from parley.models import MessageJSON, Page
 from parley.storage.rooms import room_id_for
 from parley.storage.sessions import Session, SessionInfo
 
@@ -64,32 +64,133 @@ class SessionPublic(BaseModel):
         )
 
 
+def _printable(text: str) -> str:
+    # NFKC folds compatibility lookalikes (fullwidth, mathematical bold, ligatures) into
+    # the characters they stand for: fullwidth "general" (U+FF47...) is "general", whose id
+    # is taken.
+    text = unicodedata.normalize("NFKC", text)
+    if any(unicodedata.category(char) in UNPRINTABLE_CATEGORIES for char in text):
+        raise ValueError("must be printable text, without control or formatting characters")
+    return text
+
+
+# Ids the routes under /api/rooms/ use for themselves (GET /api/rooms/directory).
+RESERVED_ROOM_IDS = frozenset({"directory"})
+MAX_TOPIC_LENGTH = 250
+
+
+def _room_name(name: str) -> str:
+    name = _printable(name)
+    if len(name) > 64:
+        raise ValueError("must be at most 64 characters")
+    if not room_id_for(name):
+        raise ValueError("must contain at least one letter or digit")
+    if room_id_for(name) in RESERVED_ROOM_IDS:
+        raise ValueError(f"'{room_id_for(name)}' is reserved: choose another name")
+    return name
+
+
+def _topic(topic: str) -> str:
+    topic = _printable(topic)
+    if len(topic) > MAX_TOPIC_LENGTH:
+        raise ValueError(f"must be at most {MAX_TOPIC_LENGTH} characters")
+    return topic
+
+
+RoomName = Annotated[str, Field(min_length=1, max_length=64)]
+Topic = Annotated[str, Field(max_length=MAX_TOPIC_LENGTH)]
+
+
 class RoomCreate(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=64)]
+    name: RoomName
+    kind: Literal["public", "private"] = "public"
+    topic: Topic = ""
 
     @field_validator("name")
     @classmethod
     def _printable_with_id(cls, name: str) -> str:
-        # NFKC folds compatibility lookalikes (fullwidth, mathematical bold, ligatures) into
-        # the characters they stand for: fullwidth "general" (U+FF47...) is "general", whose id
-        # is taken.
-        name = unicodedata.normalize("NFKC", name)
-        if any(unicodedata.category(char) in UNPRINTABLE_CATEGORIES for char in name):
-            raise ValueError("must be printable text, without control or formatting characters")
-        if len(name) > 64:
-            raise ValueError("must be at most 64 characters")
-        if not room_id_for(name):
-            raise ValueError("must contain at least one letter or digit")
-        return name
+        return _room_name(name)
+
+    @field_validator("topic")
+    @classmethod
+    def _printable_topic(cls, topic: str) -> str:
+        return _topic(topic)
+
+
+class RoomChange(Strict):
+    name: RoomName | None = None
+    topic: Topic | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _printable_with_id(cls, name: str | None) -> str | None:
+        return None if name is None else _room_name(name)
+
+    @field_validator("topic")
+    @classmethod
+    def _printable_topic(cls, topic: str | None) -> str | None:
+        return None if topic is None else _topic(topic)
 
 
 class RoomPublic(BaseModel):
+    """A room as the caller sees it (docs/reference.md, "Conversations")."""
+
     id: str
     name: str
+    kind: Literal["public", "private", "dm"]
+    topic: str
+    role: Literal["owner", "admin", "member"] | None
+    unread: int
+    mentions: int
+    lastRead: str | None
+    lastMessageId: str | None
 
-    @classmethod
-    def of(cls, room: Room) -> RoomPublic:
-        return cls(id=room.id, name=room.name)
+
+class RoomWithMembers(RoomPublic):
+    members: int
+
+
+class DirectoryPage(BaseModel):
+    rooms: list[RoomWithMembers]
+    next: str | None
+
+
+class MemberAdd(Strict):
+    username: Username
+
+
+class DmStart(Strict):
+    username: Username
+
+
+class RoleChange(Strict):
+    role: Literal["owner", "admin", "member"]
+
+
+class MemberPublic(BaseModel):
+    username: str
+    role: Literal["owner", "admin", "member"]
+    online: bool
+
+
+class MemberRole(BaseModel):
+    username: str
+    role: Literal["owner", "admin", "member"]
+
+
+class ReadMarker(Strict):
+    id: Ulid
+
+
+class QuotePublic(BaseModel):
+    id: str
+    username: str
+    text: str
+
+
+class ReactionPublic(BaseModel):
+    emoji: str
+    users: list[str]
 
 
 class MessagePublic(BaseModel):
@@ -99,6 +200,11 @@ class MessagePublic(BaseModel):
     text: str
     createdAt: str
     clientId: str | None
+    editedAt: str | None
+    deleted: bool
+    replyTo: QuotePublic | None
+    reactions: list[ReactionPublic]
+    mentions: list[str]
 
 
 class MessagePage(BaseModel):
@@ -109,6 +215,15 @@ class MessagePage(BaseModel):
     def of(cls, page: Page) -> MessagePage:
         messages: list[MessageJSON] = [message.to_json() for message in page.messages]
         return cls.model_validate({"messages": messages, "next": page.next})
+
+
+class ChangesPage(MessagePage):
+    sync: str = Field(description="The `since` of the next catch-up, after a later disconnect")
+
+    @classmethod
+    def of_changes(cls, page: Page, *, sync: str) -> ChangesPage:
+        messages: list[MessageJSON] = [message.to_json() for message in page.messages]
+        return cls.model_validate({"messages": messages, "next": page.next, "sync": sync})
 
 
 class ErrorBody(BaseModel):

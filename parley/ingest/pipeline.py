@@ -1,48 +1,117 @@
 """The processing core every runner shares (the in-app consumer and the Lambda): DynamoDB
-Stream records in, each new valid message handed once to the broadcaster."""
+Stream records in; each new valid message, and each change to one, handed once to the
+broadcaster."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from parley.ids import ulid_seconds
+from parley.ids import iso_utc, ulid_seconds
 from parley.messaging import VISIBILITY_BOUND, Broadcaster
 from parley.models import Message
-from parley.storage.messages import InvalidItem, from_item
+from parley.storage.messages import CHANGED_AT, InvalidItem, Item, from_item, string_of
 
 log = logging.getLogger(__name__)
 
 StreamRecord = Mapping[str, Any]
 
 
-class Deliveries(Protocol):  # storage.sends.DeliveryMarks
-    async def claim_delivery(self, room: str, message_id: str) -> bool: ...
+class Deliveries(Protocol):  # storage.sends.DeliveryMarks (keyed by sender, room and id)
+    async def claim_delivery(self, message: Message) -> bool: ...
 
-    async def unclaim_delivery(self, room: str, message_id: str) -> None: ...
+    async def unclaim_delivery(self, message: Message) -> None: ...
+
+    async def claim_change(self, room: str, message_id: str, change: str) -> bool: ...
+
+    async def unclaim_change(self, room: str, message_id: str, change: str) -> None: ...
 
 
 @dataclass
 class IngestStats:
     records: int = 0
-    ignored: int = 0  # MODIFY / REMOVE events
+    ignored: int = 0  # nothing a client shows changed (or an event of another kind)
     invalid: int = 0
-    duplicates: int = 0  # sent through the app, or delivered already
-    delivered: int = 0
+    duplicates: int = 0  # sent or changed through the app, or delivered already
+    delivered: int = 0  # new messages and changes alike
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What a record brings to the room: a new message (`change` None), or the new state of
+    one (`message_updated`) with the token of that change's "delivered once" mark."""
+
+    message: Message
+    change: str | None = None
+
+
+def arrival_of(record: StreamRecord) -> Arrival | None:
+    """What the record brings the room's clients; None when nothing they show changed. An
+    INSERT is a new message, a MODIFY a change (an edit when its text changed: `editedAt` is
+    the record's time unless the writer set one), a REMOVE a deletion (the item's tombstone).
+    A MODIFY or REMOVE without its old image (a stream of new images only, from before the
+    table was upgraded: docs/deploy.md) cannot be told apart, and is ignored as it was then.
+    Raises InvalidItem for an item that is not a message."""
+    event = record.get("eventName")
+    data = record.get("dynamodb", {})
+    if event == "INSERT":
+        return Arrival(from_item(_image(data, "NewImage", "new image")))
+    old_image = data.get("OldImage")
+    if event not in ("MODIFY", "REMOVE") or not isinstance(old_image, dict):
+        return None
+    if event == "REMOVE":
+        before = from_item(old_image)
+        return None if before.deleted else Arrival(before.as_deleted(), _outside(record))
+    return _modified(record, _image(data, "NewImage", "new image"), old_image)
 
 
 def message_of(record: StreamRecord) -> Message | None:
-    """The message an INSERT record carries; None for other events and invalid items."""
-    if record.get("eventName") != "INSERT":
-        return None
-    image = record.get("dynamodb", {}).get("NewImage")
+    """The message an INSERT record carries; None for other events."""
+    arrival = arrival_of(record) if record.get("eventName") == "INSERT" else None
+    return arrival.message if arrival is not None else None
+
+
+def _image(data: Mapping[str, Any], name: str, what: str) -> Item:
+    image = data.get(name)
     if not isinstance(image, dict):
-        raise InvalidItem("record has no new image")
-    return from_item(image)
+        raise InvalidItem(f"record has no {what}")
+    return image
+
+
+def _modified(record: StreamRecord, new_image: Item, old_image: Item) -> Arrival | None:
+    message = from_item(new_image)
+    before = _valid(old_image)
+    if (
+        before is not None
+        and not message.deleted
+        and message.text != before.text
+        and message.edited_at is None
+    ):
+        at = datetime.fromtimestamp(_arrived_at(record), UTC)
+        message = replace(message, edited_at=iso_utc(at))
+    if message == before:
+        return None  # bookkeeping (a parent's replies, a freed emoji), or a no-op write
+    changed = string_of(new_image, CHANGED_AT)
+    # The app marks its changes by the new `changedAt` it writes; a change made outside keeps
+    # the old one, and its record's sequence number (the same on every retry) marks it.
+    if changed is not None and changed != string_of(old_image, CHANGED_AT):
+        return Arrival(message, changed)
+    return Arrival(message, _outside(record))
+
+
+def _outside(record: StreamRecord) -> str:
+    return f"seq:{_sequence_number(record)}"
+
+
+def _valid(item: Item) -> Message | None:
+    try:
+        return from_item(item)
+    except InvalidItem:
+        return None
 
 
 async def process_record(
@@ -52,26 +121,37 @@ async def process_record(
     broadcaster: Broadcaster,
     stats: IngestStats,
 ) -> None:
-    """Deliver one record's message unless it was delivered before. Raises only when the
+    """Deliver what one record brings unless it was delivered before. Raises only when the
     broadcast could not be done (Redis away): the caller retries this record."""
     stats.records += 1
     try:
-        message = message_of(record)
+        arrival = arrival_of(record)
     except InvalidItem as exc:
         stats.invalid += 1
         log.warning("stream record %s skipped: %s", _sequence_number(record), exc)
         return
-    if message is None:
+    if arrival is None:
         stats.ignored += 1
         return
-    _warn_if_late(message, record)
-    if not await deliveries.claim_delivery(message.room, message.id):
+    message, change = arrival.message, arrival.change
+    if change is None:
+        _warn_if_late(message, record)
+        claimed = await deliveries.claim_delivery(message)
+    else:
+        claimed = await deliveries.claim_change(message.room, message.id, change)
+    if not claimed:
         stats.duplicates += 1
         return
     try:
-        await broadcaster.message(message)
+        if change is None:
+            await broadcaster.message(message)
+        else:
+            await broadcaster.message_updated(message)
     except BaseException:
-        await deliveries.unclaim_delivery(message.room, message.id)
+        if change is None:
+            await deliveries.unclaim_delivery(message)
+        else:
+            await deliveries.unclaim_change(message.room, message.id, change)
         raise
     stats.delivered += 1
 
@@ -91,15 +171,7 @@ def _warn_if_late(message: Message, record: StreamRecord) -> None:
     """An item written straight into the table may carry an id much older than its arrival: a
     client that catches up from its newest id minus the visibility bound can miss it (it is
     still in the history, and in the join's page while it is among the latest)."""
-    # boto3 parses the record's creation time into a datetime; a Lambda event has epoch seconds.
-    created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        arrived = created.timestamp()
-    elif isinstance(created, int | float):
-        arrived = float(created)
-    else:
-        arrived = time.time()
-    late = arrived - ulid_seconds(message.id)
+    late = _arrived_at(record) - ulid_seconds(message.id)
     if late > VISIBILITY_BOUND.seconds:
         log.warning(
             "message %s in room %s arrived %.0f s after its id's time (bound %.0f s): clients "
@@ -109,6 +181,17 @@ def _warn_if_late(message: Message, record: StreamRecord) -> None:
             late,
             VISIBILITY_BOUND.seconds,
         )
+
+
+def _arrived_at(record: StreamRecord) -> float:
+    """When the change was made, as DynamoDB says (seconds since the epoch)."""
+    # boto3 parses the record's creation time into a datetime; a Lambda event has epoch seconds.
+    created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        return created.timestamp()
+    if isinstance(created, int | float):
+        return float(created)
+    return time.time()
 
 
 def _sequence_number(record: StreamRecord) -> str:

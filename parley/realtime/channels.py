@@ -1,4 +1,5 @@
-"""Socket.IO room names. A chat room and a login session each map to one Socket.IO room."""
+"""Socket.IO room names. A chat room, a user (all their sockets, on whichever instance) and a
+login session each map to one Socket.IO room."""
 
 from __future__ import annotations
 
@@ -19,3 +20,9 @@ def room_channel(room: str) -> str:
 
 def session_channel(session_ref: str) -> str:
     return f"session:{session_ref}"
+
+
+def user_channel(username: str) -> str:
+    """Every socket of one user, on every instance (`room_added`, `room_removed`, `read`,
+    `mention`)."""
+    return f"user:{username.lower()}"

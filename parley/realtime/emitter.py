@@ -3,13 +3,19 @@ write-only Redis manager, publishing to the channel the app instances listen on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import socketio
 from redis.asyncio import Redis
 
 from parley.models import Message
-from parley.realtime.channels import room_channel, session_channel, socketio_channel
+from parley.realtime.channels import (
+    room_channel,
+    session_channel,
+    socketio_channel,
+    user_channel,
+)
 
 
 class _StrictRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
@@ -31,6 +37,21 @@ class RedisEmitter:
     async def message(self, message: Message) -> None:
         await self._manager.emit(
             "message", message.to_json(), room=room_channel(message.room), namespace="/"
+        )
+
+    async def to_user(
+        self, username: str, event: str, data: Mapping[str, Any], *, skip_sid: str | None = None
+    ) -> None:
+        """conversations.Notifier: to every socket of the user, on every instance (none of
+        them caused the event: this process holds no sockets)."""
+        await self._manager.emit(event, dict(data), room=user_channel(username), namespace="/")
+
+    async def to_room(self, room: str, event: str, data: Mapping[str, Any]) -> None:
+        await self._manager.emit(event, dict(data), room=room_channel(room), namespace="/")
+
+    async def message_updated(self, message: Message) -> None:
+        await self._manager.emit(
+            "message_updated", message.to_json(), room=room_channel(message.room), namespace="/"
         )
 
     async def end_session(self, ref: str) -> None:

@@ -34,10 +34,18 @@ class Budget:
 # Per socket, and per user over all their sockets on this instance. Generous for people (a
 # reconnect rejoins its rooms, typing is sent as keys are pressed): they bound machines.
 SOCKET_BUDGETS = {
-    "join": Budget(5, 30),
+    # A client joins every room of its sidebar (at most MAX_ROOMS_PER_SOCKET) on each connect.
+    "join": Budget(10, 120),
     "leave": Budget(5, 30),
     "message": Budget(20, 60),
     "typing": Budget(10, 30),
+    # A client marks a room read as new messages come into view (and throttles itself).
+    "read": Budget(5, 30),
+    # Each of these writes to DynamoDB and reaches the whole room; a person edits or deletes
+    # now and then and toggles a few reactions in a row.
+    "edit": Budget(2, 20),
+    "delete": Budget(2, 20),
+    "react": Budget(5, 30),
 }
 USER_BUDGETS = {event: Budget(b.rate * 2, b.burst * 2) for event, b in SOCKET_BUDGETS.items()}
 # Each refused event takes a strike; a socket out of strikes (it kept going far past its

@@ -15,15 +15,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
 from socketio import packet
 
+log = logging.getLogger(__name__)
+
+# Events that change who hears a room (docs/design/conversations.md, "Live membership").
+MEMBERSHIP_EVENTS = frozenset({"room_removed", "member"})
+# Called with the Socket.IO room an event goes to, its name and its payload.
+MembershipWatch = Callable[[str, str, dict[str, Any]], Awaitable[None]]
+
 
 class FanOutRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
     def __init__(self, url: str, *, channel: str) -> None:
         super().__init__(url, channel=channel, redis_options={"socket_connect_timeout": 2})
+        # Applies a membership change to this instance's sockets before the event (and anything
+        # published after it) is delivered here, whichever instance published it.
+        self.membership_watch: MembershipWatch | None = None
         self._outbox: asyncio.Queue[dict[str, Any]] | None = None
         self._publisher: asyncio.Task[None] | None = None
 
@@ -52,6 +64,13 @@ class FanOutRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                 await self._publisher
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
+        if self.membership_watch is not None and message.get("event") in MEMBERSHIP_EVENTS:
+            data = message.get("data") or [None]
+            if isinstance(message.get("room"), str) and isinstance(data[0], dict):
+                try:
+                    await self.membership_watch(message["room"], message["event"], data[0])
+                except Exception:  # the event itself still goes out
+                    log.exception("membership change not applied to the local sockets")
         if message.get("callback") is not None or message.get("binary"):
             await super()._handle_emit(message)
             return

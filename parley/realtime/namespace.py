@@ -8,18 +8,21 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import socketio
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 
+from parley.access import Action, Role, Standing, authorize
+from parley.conversations import Access, Conversations
+from parley.editing import Editor
 from parley.errors import BACKEND_ERRORS, ErrorCode, Problem, Refused, backend_unavailable
 from parley.logs import request_id
 from parley.messaging import Messenger
 from parley.models import MessageJSON
-from parley.realtime.channels import room_channel, session_channel
+from parley.realtime.channels import room_channel, session_channel, user_channel
 from parley.realtime.handshake import client_address, cookie_value, origin_allowed, refusal
 from parley.realtime.limits import (
     MAX_ROOMS_PER_SOCKET,
@@ -34,7 +37,15 @@ from parley.realtime.limits import (
     scaled,
     scaled_budget,
 )
-from parley.realtime.payloads import MessageEvent, RoomEvent, parse
+from parley.realtime.payloads import (
+    EditEvent,
+    JoinEvent,
+    MessageEvent,
+    MessageRef,
+    ReactEvent,
+    RoomEvent,
+    parse,
+)
 from parley.realtime.presence import PresenceAnnouncer
 from parley.services import Services
 from parley.storage.presence import PresenceEntry
@@ -42,8 +53,7 @@ from parley.storage.sessions import session_ref
 
 log = logging.getLogger(__name__)
 
-HISTORY_ON_JOIN = 50
-# A join's ack carries the latest HISTORY_ON_JOIN messages, or fewer when they would be over
+# A join's ack carries the latest messages it asked for, or fewer when they would be over
 # this many bytes of JSON (50 messages of 4000 emoji are ~2.4 MB); older ones are paged over
 # HTTP (`GET /api/rooms/{room}/messages?before=`).
 MAX_HISTORY_ACK_BYTES = 256 * 1024
@@ -51,6 +61,13 @@ TYPING_INTERVAL_SECONDS = 1.5
 ACK_FLUSH_SECONDS = 0.1
 
 Ack = dict[str, Any]
+_ROLES = frozenset(role.value for role in Role)
+
+
+def not_joined(room: str) -> Refused:
+    return Refused(ErrorCode.NOT_JOINED, f"Join room '{room}' first")
+
+
 Event = TypeVar("Event", bound=BaseModel)
 
 
@@ -75,7 +92,10 @@ class Connection:
     username: str
     session_key: str
     address: str
-    rooms: set[str] = field(default_factory=set)
+    # The rooms this socket joined, with what its `join` proved (the room, and the user's
+    # standing in it: a role, or none when reading a public room), kept up to date by
+    # `apply_membership`; the policy decides each later event from it, with no lookup.
+    rooms: dict[str, Access] = field(default_factory=dict)
     last_typing: dict[str, float] = field(default_factory=dict)
     budgets: Buckets = field(default_factory=lambda: Buckets(SOCKET_BUDGETS))
     strikes: TokenBucket = field(default_factory=lambda: TokenBucket(STRIKES))
@@ -86,10 +106,18 @@ class Connection:
 
 
 class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
-    def __init__(self, services: Services, messenger: Messenger) -> None:
+    def __init__(
+        self,
+        services: Services,
+        messenger: Messenger,
+        conversations: Conversations,
+        editor: Editor,
+    ) -> None:
         super().__init__("/")
         self.services = services
         self.messenger = messenger
+        self.conversations = conversations
+        self.editor = editor
         self.connections: dict[str, Connection] = {}
         # Per user, session and address, over their sockets here; an entry goes with the last.
         self.user_budgets: dict[str, Buckets] = {}
@@ -127,6 +155,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             self.sockets_of[owner] = self.sockets_of.get(owner, 0) + 1
         self.services.metrics.sockets.inc()
         await self.enter_room(sid, session_channel(session.ref))
+        await self.enter_room(sid, user_channel(session.username))
 
     async def on_disconnect(self, sid: str, *_: Any) -> None:
         connection = self.connections.pop(sid, None)
@@ -139,7 +168,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 del self.sockets_of[owner]
                 self.user_budgets.pop(owner, None)
         self.services.metrics.sockets.dec()
-        for room in connection.rooms:
+        for room in list(connection.rooms):
             try:
                 await self._publish_presence(room, left=connection.presence(sid, room))
             except RedisError as exc:  # the entry fades on its own (PRESENCE_TTL_SECONDS)
@@ -179,7 +208,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.disconnect(sid)
 
     async def on_join(self, sid: str, *args: Any) -> Ack:
-        return await self.guarded(sid, args, RoomEvent, self._join)
+        return await self.guarded(sid, args, JoinEvent, self._join)
 
     async def on_leave(self, sid: str, *args: Any) -> Ack:
         return await self.guarded(sid, args, RoomEvent, self._leave)
@@ -190,6 +219,18 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def on_typing(self, sid: str, *args: Any) -> Ack:
         return await self.guarded(sid, args, RoomEvent, self._typing)
+
+    async def on_read(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, MessageRef, self._read)
+
+    async def on_edit(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, EditEvent, self._edit)
+
+    async def on_delete(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, MessageRef, self._delete)
+
+    async def on_react(self, sid: str, *args: Any) -> Ack:
+        return await self.guarded(sid, args, ReactEvent, self._react)
 
     async def guarded(
         self,
@@ -216,42 +257,80 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             log.exception("event failed")
             return failure(ErrorCode.INTERNAL, "Internal error")
 
-    async def _join(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
+    async def _join(self, sid: str, connection: Connection, event: JoinEvent) -> Ack:
         if event.room not in connection.rooms and len(connection.rooms) >= MAX_ROOMS_PER_SOCKET:
             return failure(
                 ErrorCode.RATE_LIMITED,
                 f"Too many rooms: a socket may join at most {MAX_ROOMS_PER_SOCKET}, "
                 "leave one first",
             )
-        if not await self.services.rooms.exists(event.room):
-            return failure(ErrorCode.NOT_FOUND, f"No room '{event.room}'")
+        found = await self.conversations.access(connection.username, event.room, Action.READ)
         await self.enter_room(sid, room_channel(event.room))
-        connection.rooms.add(event.room)
+        connection.rooms[event.room] = found
         await self._publish_presence(event.room, joined=connection.presence(sid, event.room))
-        page = await self.services.messages.latest(event.room, limit=HISTORY_ON_JOIN)
+        if not event.limit:
+            return {"ok": True, "messages": []}
+        page = await self.services.messages.latest(event.room, limit=event.limit)
         return {"ok": True, "messages": history_within_bytes([m.to_json() for m in page.messages])}
 
     async def _leave(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
         if event.room in connection.rooms:
             await self.leave_room(sid, room_channel(event.room))
-            connection.rooms.discard(event.room)
+            del connection.rooms[event.room]
             await self._publish_presence(event.room, left=connection.presence(sid, event.room))
         return {"ok": True}
 
     async def _message(self, sid: str, connection: Connection, event: MessageEvent) -> Ack:
         if event.room not in connection.rooms:
             return failure(ErrorCode.NOT_JOINED, f"Join room '{event.room}' before sending to it")
+        found = self.allowed(connection, event.room, Action.POST)
+        if not found.standing.is_member:  # reading a public room: sending joins it
+            await self.conversations.join(connection.username, event.room)
+            connection.rooms[event.room] = replace(found, standing=Standing(Role.MEMBER))
         message = await self.messenger.send(
             username=connection.username,
             room=event.room,
             text=event.text,
             client_id=event.clientId,
+            reply_to=event.replyTo,
+        )
+        return {"ok": True, "message": message.to_json()}
+
+    async def _edit(self, sid: str, connection: Connection, event: EditEvent) -> Ack:
+        self.allowed(connection, event.room, Action.POST)
+        message = await self.editor.edit(
+            username=connection.username, room=event.room, message_id=event.id, text=event.text
+        )
+        return {"ok": True, "message": message.to_json()}
+
+    async def _delete(self, sid: str, connection: Connection, event: MessageRef) -> Ack:
+        found = self.allowed(connection, event.room, Action.POST)
+        try:
+            authorize(Action.DELETE_ANY_MESSAGE, found.room, found.standing)
+            may_delete_others = True
+        except Refused:
+            may_delete_others = False
+        message = await self.editor.delete(
+            username=connection.username,
+            room=event.room,
+            message_id=event.id,
+            may_delete_others=may_delete_others,
+        )
+        return {"ok": True, "message": message.to_json()}
+
+    async def _react(self, sid: str, connection: Connection, event: ReactEvent) -> Ack:
+        self.allowed(connection, event.room, Action.POST)
+        message = await self.editor.react(
+            username=connection.username,
+            room=event.room,
+            message_id=event.id,
+            emoji=event.emoji,
+            on=event.on,
         )
         return {"ok": True, "message": message.to_json()}
 
     async def _typing(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
-        if event.room not in connection.rooms:
-            return failure(ErrorCode.NOT_JOINED, f"Join room '{event.room}' first")
+        self.allowed(connection, event.room, Action.POST)
         now = time.monotonic()
         if now - connection.last_typing.get(event.room, 0.0) >= TYPING_INTERVAL_SECONDS:
             connection.last_typing[event.room] = now
@@ -263,6 +342,22 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             )
         return {"ok": True}
 
+    @staticmethod
+    def allowed(connection: Connection, room: str, action: Action) -> Access:
+        """What this socket's join proved about `room`, if the policy lets it do `action`
+        there now; raises Refused (`not_joined` when it has not joined the room)."""
+        found = connection.rooms.get(room)
+        if found is None:
+            raise not_joined(room)
+        authorize(action, found.room, found.standing)
+        return found
+
+    async def _read(self, sid: str, connection: Connection, event: MessageRef) -> Ack:
+        await self.conversations.mark_read(
+            connection.username, event.room, event.id, from_socket=sid
+        )
+        return {"ok": True}
+
     async def _publish_presence(
         self, room: str, *, joined: PresenceEntry | None = None, left: PresenceEntry | None = None
     ) -> None:
@@ -270,6 +365,43 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def _announce_presence(self, room: str, users: list[str]) -> None:
         await self.emit("presence", {"room": room, "users": users}, room=room_channel(room))
+
+    async def apply_membership(self, channel: str, event: str, data: dict[str, Any]) -> None:
+        """A membership change, published by any instance, reaching this one: a user who left,
+        was removed or banned has their sockets here taken out of the room at once, so nothing
+        of the room published after the change reaches them; a new role is kept for the
+        checks that depend on it."""
+        room = data.get("room")
+        if not isinstance(room, str):
+            return
+        if event == "room_removed":
+            for sid, _ in list(self.server.manager.get_participants(self.namespace, channel)):
+                await self._drop_from_room(sid, room)
+            return
+        username = data.get("username")
+        if not isinstance(username, str):
+            return
+        role = data.get("role")
+        for sid, _ in list(self.server.manager.get_participants(self.namespace, channel)):
+            connection = self.connections.get(sid)
+            if connection is None or connection.username.lower() != username.lower():
+                continue
+            if role is None:
+                await self._drop_from_room(sid, room)
+            elif role in _ROLES and room in connection.rooms:
+                found = connection.rooms[room]
+                connection.rooms[room] = replace(found, standing=Standing(Role(role)))
+
+    async def _drop_from_room(self, sid: str, room: str) -> None:
+        connection = self.connections.get(sid)
+        if connection is None or room not in connection.rooms:
+            return
+        await self.leave_room(sid, room_channel(room))
+        del connection.rooms[room]
+        # Off the delivery path: the watch runs before the room's next broadcast is delivered.
+        self.server.start_background_task(
+            self._publish_presence, room, left=connection.presence(sid, room)
+        )
 
     async def expire(self, sids: list[str]) -> None:
         """Tell these sockets their session is over, then drop them."""

@@ -28,7 +28,7 @@ from parley.realtime.fanout import Fanout, queued_bytes, use_direct_writes
 
 log = logging.getLogger(__name__)
 
-CLIENT_EVENTS = frozenset({"join", "leave", "message", "typing"})
+CLIENT_EVENTS = frozenset({"join", "leave", "message", "typing", "read", "edit", "delete", "react"})
 # An EVENT (or BINARY_EVENT, `5<attachments>-`) packet, optionally with a namespace, then its
 # ack id: `2/ns,12[...`, `212[...` or `51-12[...`.
 _EVENT_ACK_ID = re.compile(r"^(?:2|5\d+-)(?:(/[^,\[]*),)?(\d+)\[")

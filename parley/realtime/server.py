@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
+from typing import Any
 
 from parley.config import Settings
 from parley.messaging import Messenger
 from parley.models import Message
-from parley.realtime.channels import room_channel, socketio_channel
+from parley.realtime.channels import room_channel, socketio_channel, user_channel
 from parley.realtime.engine import use_taskless_writer
 from parley.realtime.manager import FanOutRedisManager
 from parley.realtime.namespace import ChatNamespace
@@ -59,9 +60,24 @@ class SocketServer:
     async def message(self, message: Message) -> None:
         await self.server.emit("message", message.to_json(), room=room_channel(message.room))
 
+    async def to_user(
+        self, username: str, event: str, data: Mapping[str, Any], *, skip_sid: str | None = None
+    ) -> None:
+        """conversations.Notifier: to every socket of the user, on every instance."""
+        await self.server.emit(event, dict(data), room=user_channel(username), skip_sid=skip_sid)
+
+    async def to_room(self, room: str, event: str, data: Mapping[str, Any]) -> None:
+        await self.server.emit(event, dict(data), room=room_channel(room))
+
+    async def message_updated(self, message: Message) -> None:
+        await self.server.emit(
+            "message_updated", message.to_json(), room=room_channel(message.room)
+        )
+
     @asynccontextmanager
     async def serving(self, namespace: ChatNamespace, messenger: Messenger) -> AsyncIterator[None]:
         self.server.register_namespace(namespace)
+        self._manager.membership_watch = namespace.apply_membership
         tasks = [
             asyncio.create_task(_every(SESSION_SWEEP_SECONDS, namespace.sweep_sessions)),
             asyncio.create_task(_every(REFRESH_INTERVAL_SECONDS, namespace.refresh_presence)),

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from parley.storage.redis_keys import RedisClient
 
 PRESENCE_TTL_SECONDS = 30
 REFRESH_INTERVAL_SECONDS = 10
@@ -34,7 +34,7 @@ def _expiry() -> float:
 
 
 class PresenceStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
 
     async def add(self, entry: PresenceEntry) -> list[str]:

@@ -1,5 +1,9 @@
 """The Redis side of sending a message: per-user idempotency by clientId, the per-user rate
-limit, and the "already delivered" mark that keeps the stream pipeline from delivering twice."""
+limit, and the "already delivered" mark that keeps the stream pipeline from delivering twice.
+
+The gate's three keys are all tagged with the sender (`{u:<name>}`, parley/storage/redis_keys.py),
+so on a Redis Cluster the one script that decides a send runs in one hash slot; the stream
+pipeline knows the sender from the item, so it finds the delivered mark in the same slot."""
 
 from __future__ import annotations
 
@@ -8,9 +12,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import orjson
-from redis.asyncio import Redis
 
 from parley.models import Message
+from parley.storage.redis_keys import RedisClient, user_tag
 
 # How long a clientId is remembered: docs/reference.md promises de-duplication for 48 h.
 SENT_TTL_SECONDS = 2 * 24 * 3600
@@ -66,29 +70,44 @@ class GateResult:
     retry_after_ms: int = 0
 
 
-def delivered_key(room: str, message_id: str) -> str:
-    return f"delivered:{room}:{message_id}"
+def delivered_key(username: str, room: str, message_id: str) -> str:
+    return f"delivered:{user_tag(username)}:{room}:{message_id}"
+
+
+def change_key(room: str, message_id: str, change: str) -> str:
+    """The mark of one change to a message: the `changedAt` the app wrote, or `seq:<sequence
+    number>` of the stream record of a change made outside (one key: any slot will do)."""
+    return f"delivered:{room}:{message_id}:{change}"
+
+
+def sent_key(username: str, client_id: str) -> str:
+    return f"sent:{user_tag(username)}:{client_id}"
+
+
+def rate_key(username: str) -> str:
+    return f"ratelimit:{user_tag(username)}"
+
+
+def gate_keys(intended: Message) -> list[str]:
+    """The keys the send gate touches, in its script's order (one hash slot: the sender's)."""
+    assert intended.client_id is not None
+    return [
+        sent_key(intended.username, intended.client_id),
+        rate_key(intended.username),
+        delivered_key(intended.username, intended.room, intended.id),
+    ]
 
 
 class SendLedger:
-    def __init__(self, redis: Redis, *, rate_per_second: float, burst: int) -> None:
+    def __init__(self, redis: RedisClient, *, rate_per_second: float, burst: int) -> None:
         self._redis = redis
         self._interval_ms = 1000 / rate_per_second
         self._burst = burst
         self._gate = redis.register_script(_GATE)
         self._release = redis.register_script(_RELEASE)
 
-    @staticmethod
-    def _sent_key(username: str, client_id: str) -> str:
-        return f"sent:{username.lower()}:{client_id}"
-
     async def admit(self, intended: Message) -> GateResult:
-        assert intended.client_id is not None
-        keys = [
-            self._sent_key(intended.username, intended.client_id),
-            f"ratelimit:{intended.username.lower()}",
-            delivered_key(intended.room, intended.id),
-        ]
+        keys = gate_keys(intended)
         args: list[str | float] = [
             time.time() * 1000,
             self._interval_ms,
@@ -113,13 +132,13 @@ class SendLedger:
 
     async def record(self, message: Message) -> None:
         assert message.client_id is not None
-        key = self._sent_key(message.username, message.client_id)
+        key = sent_key(message.username, message.client_id)
         await self._redis.set(key, f"{_STORED}{message.room}|{message.id}", ex=SENT_TTL_SECONDS)
 
     async def release(self, intended: Message) -> None:
         """Forget a pending record whose message was not stored, so a retry may store it."""
         assert intended.client_id is not None
-        key = self._sent_key(intended.username, intended.client_id)
+        key = sent_key(intended.username, intended.client_id)
         await self._release(keys=[key], args=[_pending(intended)])
 
 
@@ -130,16 +149,25 @@ def _pending(message: Message) -> str:
 class DeliveryMarks:
     """For messages that arrive through the stream: whether one was delivered already."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
 
-    async def claim_delivery(self, room: str, message_id: str) -> bool:
+    async def claim_delivery(self, message: Message) -> bool:
         """True exactly once per message."""
+        key = delivered_key(message.username, message.room, message.id)
+        claimed = await self._redis.set(key, "1", ex=DELIVERED_TTL_SECONDS, nx=True)
+        return bool(claimed)
+
+    async def unclaim_delivery(self, message: Message) -> None:
+        """The broadcast after a claim failed: let the next attempt deliver it."""
+        await self._redis.delete(delivered_key(message.username, message.room, message.id))
+
+    async def claim_change(self, room: str, message_id: str, change: str) -> bool:
+        """True exactly once per change of a message (an edit, a deletion, a reaction)."""
         claimed = await self._redis.set(
-            delivered_key(room, message_id), "1", ex=DELIVERED_TTL_SECONDS, nx=True
+            change_key(room, message_id, change), "1", ex=DELIVERED_TTL_SECONDS, nx=True
         )
         return bool(claimed)
 
-    async def unclaim_delivery(self, room: str, message_id: str) -> None:
-        """The broadcast after a claim failed: let the next attempt deliver it."""
-        await self._redis.delete(delivered_key(room, message_id))
+    async def unclaim_change(self, room: str, message_id: str, change: str) -> None:
+        await self._redis.delete(change_key(room, message_id, change))

@@ -8,7 +8,16 @@ counted from login; a missing key means logged out, wherever the request lands.
 `sessions:<username, lower-cased>` indexes a user's sessions: a sorted set of digests scored by
 creation time, so they can be listed and ended by their public `id`. It is capped (the oldest
 session ends to make room), pruned of dead sessions whenever it is read, and expires with the
-absolute lifetime of its newest session."""
+absolute lifetime of its newest session.
+
+On a Redis Cluster a session and its user's index live in different hash slots (`sess:` keys
+are found from the cookie alone, so they cannot carry the user's tag), so nothing here writes
+both in one transaction. The order makes every interruption harmless: a session is written
+before its index entry (a session left unindexed by a failure in between was never handed to
+its browser, and expires idle), and removed before it (an entry whose session is gone is pruned
+the next time the index is read). The other order would let a concurrent read of the index
+prune the entry of a session being created, which a later "end every other session" would
+then miss."""
 
 from __future__ import annotations
 
@@ -21,9 +30,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from redis.asyncio import Redis
 
 from parley.ids import iso_utc
+from parley.storage.redis_keys import RedisClient
 
 # 32 random bytes: far above the 128 bits of entropy OWASP asks of a session id.
 _KEY_BYTES = 32
@@ -124,7 +133,7 @@ def _info(digest: str, raw: str) -> SessionInfo:
 class SessionStore:
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         *,
         ttl_seconds: int,
         max_age_seconds: int = 30 * 24 * 3600,
@@ -161,8 +170,8 @@ class SessionStore:
         )
         live = [digest for digest, _ in await self._live(username)]
         index = _index_key(username)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(_redis_key(digest), value, ex=min(self._ttl, self._max_age))
+        await self._redis.set(_redis_key(digest), value, ex=min(self._ttl, self._max_age))
+        async with self._redis.pipeline(transaction=False) as pipe:
             pipe.zadd(index, {digest: now})
             # Every entry's session is over by then, so an abandoned index disappears.
             pipe.expire(index, self._max_age)
@@ -186,10 +195,7 @@ class SessionStore:
     async def delete(self, key: str) -> None:
         """Logout: the session ends, and leaves its user's index."""
         digest = session_digest(key)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.get(_redis_key(digest))
-            pipe.delete(_redis_key(digest))
-            raw, _ = await pipe.execute()
+        raw = await self._redis.getdel(_redis_key(digest))
         if raw is not None:
             await self._redis.zrem(_index_key(orjson.loads(raw)["username"]), digest)
 
@@ -242,7 +248,8 @@ class SessionStore:
     async def _end(self, username: str, digests: Sequence[str]) -> None:
         if not digests:
             return
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(*(_redis_key(digest) for digest in digests))
-            pipe.zrem(_index_key(username), *digests)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for digest in digests:  # one key a command: the sessions lie in many slots
+                pipe.delete(_redis_key(digest))
             await pipe.execute()
+        await self._redis.zrem(_index_key(username), *digests)

@@ -3,7 +3,7 @@ stream, and per-shard checkpoints so a restart resumes where the last reader sto
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from parley.storage.redis_keys import RedisClient
 
 # The holder renews well inside the lease; another instance takes over within LEASE_MS of
 # the holder's death.
@@ -27,7 +27,7 @@ _STARTED_FIELD = "*started*"
 
 
 class StreamLease:
-    def __init__(self, redis: Redis, *, table: str, holder: str) -> None:
+    def __init__(self, redis: RedisClient, *, table: str, holder: str) -> None:
         self._redis = redis
         self._key = f"ingest:lease:{table}"
         self._holder = holder
@@ -43,7 +43,7 @@ class StreamLease:
 
 
 class StreamCheckpoints:
-    def __init__(self, redis: Redis, *, stream_arn: str) -> None:
+    def __init__(self, redis: RedisClient, *, stream_arn: str) -> None:
         self._redis = redis
         self._key = f"ingest:checkpoint:{stream_arn}"
 

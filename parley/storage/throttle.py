@@ -10,14 +10,18 @@ account would let anyone lock its owner out. Instead
 
 An attempt is reserved in one Lua script *before* the password is checked, so concurrent
 attempts cannot all slip past the limits while each waits for bcrypt; a success gives its
-reservation back."""
+reservation back.
+
+Each script touches the keys of one hash tag only (parley/storage/redis_keys.py): the pair
+and the address counter are tagged with the address, the account's counter and its set of
+addresses with the account, so on a Redis Cluster each runs in one slot."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from parley.storage.redis_keys import RedisClient, address_tag, user_tag
 
 # KEYS: the pair, the address. ARGV: free failures, first delay ms, longest delay ms,
 # per-address limit, window s. Counts this attempt as a failure in advance.
@@ -85,28 +89,42 @@ class FailureCount:
     alert: bool  # this failure made the account reach the alert threshold
 
 
+def pair_keys(account: str, address: str) -> list[str]:
+    """The keys of the reserve and success scripts: one account from one address, and the
+    address (one hash slot: the address's)."""
+    tag = address_tag(address)
+    return [f"loginfail:{tag}:pair:{account.lower()}", f"loginfail:{tag}:address"]
+
+
+def account_keys(account: str) -> list[str]:
+    """The keys of the failure script: the account's failure counter and its set of failing
+    addresses (one hash slot: the account's)."""
+    tag = user_tag(account)
+    return [f"loginfail:{tag}:account", f"loginfail:{tag}:addresses"]
+
+
+def registrations_key(address: str) -> str:
+    return f"registrations:address:{address}"
+
+
 def _seconds(milliseconds: int) -> int:
     return max(math.ceil(milliseconds / 1000), 1)
 
 
 class LoginThrottle:
-    def __init__(self, redis: Redis, limits: LoginLimits) -> None:
+    def __init__(self, redis: RedisClient, limits: LoginLimits) -> None:
         self._redis = redis
         self._limits = limits
         self._reserve = redis.register_script(_RESERVE)
         self._succeeded = redis.register_script(_SUCCEEDED)
         self._failed = redis.register_script(_FAILED)
 
-    @staticmethod
-    def _pair_keys(account: str, address: str) -> list[str]:
-        return [f"loginfail:pair:{address}:{account.lower()}", f"loginfail:address:{address}"]
-
     async def reserve(self, *, account: str, address: str) -> int | None:
         """Count this attempt as a failure before the password is checked. Returns None when
         it may go ahead, or the seconds to wait."""
         limits = self._limits
         wait = await self._reserve(
-            keys=self._pair_keys(account, address),
+            keys=pair_keys(account, address),
             args=[
                 limits.free_failures,
                 limits.first_delay_seconds * 1000,
@@ -121,12 +139,11 @@ class LoginThrottle:
         """The password was right: the pair starts afresh and the address gets its
         reservation back (successes never count), but keeps its other failures, so one valid
         account cannot be used to reset a credential-stuffing address."""
-        await self._succeeded(keys=self._pair_keys(account, address))
+        await self._succeeded(keys=pair_keys(account, address))
 
     async def failed(self, *, account: str, address: str) -> FailureCount:
-        name = account.lower()
         failures, alert = await self._failed(
-            keys=[f"loginfail:account:{name}", f"loginfail:addresses:{name}"],
+            keys=account_keys(account),
             args=[address, self._limits.alert_addresses, self._limits.window_seconds],
         )
         return FailureCount(failures=int(failures), alert=bool(int(alert)))
@@ -135,7 +152,7 @@ class LoginThrottle:
 class RegistrationThrottle:
     """Registrations per address in a fixed window: each costs a bcrypt hash and a user."""
 
-    def __init__(self, redis: Redis, *, per_address: int, window_seconds: int) -> None:
+    def __init__(self, redis: RedisClient, *, per_address: int, window_seconds: int) -> None:
         self._script = redis.register_script(_REGISTER)
         self._limit = per_address
         self._window = window_seconds
@@ -143,6 +160,6 @@ class RegistrationThrottle:
     async def reserve(self, address: str) -> int | None:
         """Count this attempt; None when it may go ahead, or the seconds to wait."""
         wait = await self._script(
-            keys=[f"registrations:address:{address}"], args=[self._limit, self._window]
+            keys=[registrations_key(address)], args=[self._limit, self._window]
         )
         return _seconds(int(wait)) if int(wait) > 0 else None

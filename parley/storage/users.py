@@ -9,7 +9,13 @@ from botocore.exceptions import ClientError
 
 from parley.ids import iso_utc
 from parley.models import User
-from parley.storage.dynamo import DynamoClient, is_conditional_failure, unavailable_on_failure
+from parley.storage.dynamo import (
+    DynamoClient,
+    cancellation_reasons,
+    is_conditional_failure,
+    unavailable_on_failure,
+)
+from parley.storage.members import MemberStore
 
 
 class UsernameTaken(Exception):
@@ -17,30 +23,68 @@ class UsernameTaken(Exception):
 
 
 class UserStore:
-    def __init__(self, client: DynamoClient, table: str) -> None:
+    """With `members`, a new account is a member of general from its creation: the user item
+    and that membership are written in one transaction."""
+
+    def __init__(self, client: DynamoClient, table: str, *, members: MemberStore | None = None):
         self._client = client
         self._table = table
+        self._members = members
 
     async def create(self, *, username: str, password_hash: str) -> User:
         """Conditional put: of two concurrent registrations of one name, exactly one wins."""
-        item = {
-            "username": {"S": username.lower()},
-            "name": {"S": username},
-            "passwordHash": {"S": password_hash},
-            "createdAt": {"S": iso_utc(datetime.now(UTC))},
+        put = {
+            "TableName": self._table,
+            "Item": {
+                "username": {"S": username.lower()},
+                "name": {"S": username},
+                "passwordHash": {"S": password_hash},
+                "createdAt": {"S": iso_utc(datetime.now(UTC))},
+            },
+            "ConditionExpression": "attribute_not_exists(username)",
         }
         with unavailable_on_failure():
             try:
-                await self._client.put_item(
-                    TableName=self._table,
-                    Item=item,
-                    ConditionExpression="attribute_not_exists(username)",
-                )
+                if self._members is None:
+                    await self._client.put_item(**put)
+                else:
+                    writes = [{"Put": put}, *self._members.general_writes(username)]
+                    await self._client.transact_write_items(TransactItems=writes)
             except ClientError as exc:
-                if is_conditional_failure(exc):
+                if is_conditional_failure(exc) or cancellation_reasons(exc)[:1] == [
+                    "ConditionalCheckFailed"
+                ]:
                     raise UsernameTaken(username) from None
                 raise
         return User(username=username, password_hash=password_hash)
+
+    async def exists(self, username: str) -> str | None:
+        """The name as registered, or None when there is no such account."""
+        with unavailable_on_failure():
+            response = await self._client.get_item(
+                TableName=self._table,
+                Key={"username": {"S": username.lower()}},
+                ProjectionExpression="#n",
+                ExpressionAttributeNames={"#n": "name"},
+                ConsistentRead=True,
+            )
+        item = response.get("Item")
+        return None if item is None else str(item["name"]["S"])
+
+    async def all_names(self) -> list[str]:
+        """Every account's name as registered: for `parley migrate` only (a request never
+        scans)."""
+        names: list[str] = []
+        with unavailable_on_failure():
+            async for page in self._client.get_paginator("scan").paginate(
+                TableName=self._table,
+                ProjectionExpression="#n, username",
+                ExpressionAttributeNames={"#n": "name"},
+            ):
+                names.extend(
+                    item.get("name", item["username"])["S"] for item in page.get("Items", [])
+                )
+        return names
 
     async def get(self, username: str) -> User | None:
         with unavailable_on_failure():

@@ -14,6 +14,7 @@ from tests.utils import (
     ORIGIN_SECRET,
     PASSWORD,
     login,
+    redis_of,
     register,
     register_and_login,
     seen_from,
@@ -120,7 +121,7 @@ async def test_flushed_redis_logs_everyone_out(start_server: StartApp, username:
     async with httpx.AsyncClient(base_url=server.url) as http:
         await register_and_login(http, username)
         assert (await http.get("/api/rooms")).status_code == 200
-        redis = Redis.from_url(server.env["PARLEY_REDIS_URL"])
+        redis = redis_of(server.env)
         await redis.flushdb()
         await redis.aclose()
         for path in ("/api/auth/me", "/api/rooms", "/api/rooms/general/messages"):

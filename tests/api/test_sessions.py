@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from tests.conftest import Connect, Person, Signup, StartApp
 from tests.realtime.test_session_end import assert_kicked
 from tests.servers import AppServer
-from tests.utils import ORIGIN_SECRET, PASSWORD, login, register, seen_from, sess_key
+from tests.utils import ORIGIN_SECRET, PASSWORD, login, redis_of, register, seen_from, sess_key
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 NEW_PASSWORD = "a brand new passphrase"
@@ -263,7 +263,7 @@ async def test_a_session_never_outlives_its_absolute_lifetime(
     async with httpx.AsyncClient(base_url=strict_app.url) as http:
         await register(http, username)
         cookie = await login(http, username)
-        redis = Redis.from_url(strict_app.env["PARLEY_REDIS_URL"], decode_responses=True)
+        redis = redis_of(strict_app.env)
         try:
             assert 0 < await redis.ttl(sess_key(cookie)) <= 60
             assert (await http.get("/api/auth/me")).status_code == 200

@@ -50,6 +50,7 @@ EXPIRY_DB = 9
 THROTTLED_DB = 10
 RESTART_DB = 12
 LATE_WRITE_DB = 8
+TAKE_OVER_DB = 7
 
 
 def chromium_path() -> str:

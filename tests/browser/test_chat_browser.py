@@ -9,17 +9,26 @@ import re
 import secrets
 from collections.abc import Callable
 
+import httpx
 import pytest
 from playwright.async_api import expect
 from redis.asyncio import Redis
 
 from parley.devstack.services import ChildService
-from parley.ids import iso_utc, ulid_at, ulid_datetime, ulid_seconds
+from parley.ids import iso_utc, new_ulid, ulid_at, ulid_datetime, ulid_seconds
 from parley.ingest.producer import put_message
 from parley.models import Message
 from parley.storage.dynamo import TableNames, open_client
 from parley.storage.messages import MessageStore
-from tests.browser.conftest import EXPIRY_DB, LATE_WRITE_DB, RESTART_DB, NewPage, PageProblems
+from parley.storage.sends import SendLedger
+from tests.browser.conftest import (
+    EXPIRY_DB,
+    LATE_WRITE_DB,
+    RESTART_DB,
+    TAKE_OVER_DB,
+    NewPage,
+    PageProblems,
+)
 from tests.browser.ui import (
     create_room,
     expect_in_chat,
@@ -37,7 +46,9 @@ from tests.browser.ui import (
     send_with_enter,
 )
 from tests.conftest import settings_for
+from tests.realtime.client import ChatClient
 from tests.servers import AppServer, start_app
+from tests.utils import register_and_login
 
 pytestmark = pytest.mark.browser
 
@@ -387,5 +398,60 @@ async def test_a_reconnect_catches_up_on_a_message_stored_late(
         texts = await messages(page).locator("p.message-text").all_text_contents()
         later = [f"later {n}" for n in range(60)]
         assert texts == ["stored late", "newest before the drop", *later]
+    finally:
+        await asyncio.to_thread(restarted.stop)
+
+
+async def test_a_reconnect_catches_up_on_an_orphaned_send_taken_over(
+    new_page: NewPage, start_browser_server: Callable[..., AppServer]
+) -> None:
+    """Issue 16's take-over: a sender's process dies after claiming a clientId; its retry on
+    another instance waits for the first copy (5 s), then stores it under its own id, older
+    than the newest message the page saw before it went away; 60 more follow. Back, the page
+    shows all of them in id order."""
+    server = start_browser_server(TAKE_OVER_DB, PARLEY_STREAM_CONSUMER="false")
+    other = start_browser_server(TAKE_OVER_DB, PARLEY_STREAM_CONSUMER="false")
+    username = new_username()
+    await register_over_http(server, username)
+    page = await new_page(server=server)
+    await login_via_ui(page, username)
+    room = await create_room(page, f"takeover-{secrets.token_hex(3)}")
+    sender_name = new_username("s")
+    async with httpx.AsyncClient(base_url=other.url) as http:
+        sender = ChatClient(other, await register_and_login(http, sender_name))
+    await sender.connect()
+    try:
+        await sender.join(room, limit=0)
+        message_id = new_ulid()  # drawn by the process that dies
+        orphan = Message(
+            id=message_id, room=room, username=sender_name, text="taken over",
+            created_at=iso_utc(ulid_datetime(message_id)), client_id="crash-1",
+        )  # fmt: skip
+        redis = Redis.from_url(settings_for(server.env).require_redis_url())
+        try:
+            ledger = SendLedger(redis, rate_per_second=1000, burst=1000)
+            assert (await ledger.admit(orphan)).outcome == "admitted"
+        finally:
+            await redis.aclose()
+        # The client's retry, at once: it waits 5 s for the first copy before taking over.
+        retried = asyncio.create_task(sender.send("taken over", room, client_id="crash-1"))
+        await send_with_enter(page, "newest before the drop")
+        await expect_sent(page, "newest before the drop")
+        banner = page.get_by_test_id("connection-banner")
+        await asyncio.to_thread(server.stop)
+        await expect(banner).to_have_text("Reconnecting\u2026")
+        assert await retried == {"ok": True, "message": orphan.to_json()}
+        for n in range(60):
+            assert (await sender.send(f"later {n}", room))["ok"]
+    finally:
+        await sender.close()
+    restarted = await asyncio.to_thread(start_app, server.env, server.log.parent, port=server.port)
+    try:
+        await expect(banner).to_have_text("")
+        await expect(message_with_text(page, "later 59")).to_have_count(1)
+        await expect(message_with_text(page, "taken over")).to_have_count(1)
+        texts = await messages(page).locator("p.message-text").all_text_contents()
+        later = [f"later {n}" for n in range(60)]
+        assert texts == ["taken over", "newest before the drop", *later]
     finally:
         await asyncio.to_thread(restarted.stop)

@@ -100,10 +100,17 @@ async def expect_sent(page: Page, text: str) -> Locator:
     return message
 
 
-async def create_room(page: Page, name: str) -> str:
-    """Create a room through the form; returns its id (the page is then in it)."""
-    await page.get_by_role("textbox", name="New room").fill(name)
-    await page.get_by_role("button", name="Create").click()
+async def create_room(page: Page, name: str, *, private: bool = False, topic: str = "") -> str:
+    """Create a room through the dialog **New room**; returns its id (the page is then in it)."""
+    await page.get_by_role("button", name="New room").click()
+    dialog = page.get_by_role("dialog", name="New room")
+    await dialog.get_by_role("textbox", name="Name").fill(name)
+    if topic:
+        await dialog.get_by_role("textbox", name="Topic").fill(topic)
+    if private:
+        await dialog.get_by_role("checkbox", name="Private").check()
+    await dialog.get_by_role("button", name="Create").click()
+    await expect(dialog).to_have_count(0)
     room_id = name.lower()
     await expect(page).to_have_url(path_is(f"/rooms/{room_id}"))
     await expect(page.get_by_role("log")).to_contain_text("No messages yet")

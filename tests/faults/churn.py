@@ -32,6 +32,9 @@ class Reader:
     username: str
     cookie: str
     room: str
+    # The history a (re)connect's join asks for; 0 leaves everything to the catch-up, where a
+    # page of 50 would hide a gap while fewer than 50 messages followed it.
+    join_limit: int | None = None
     client: ChatClient | None = None
     seen: dict[str, dict[str, Any]] = field(default_factory=dict)
     reordered: int = 0  # within one connection, a sender's message after a later one of theirs
@@ -93,7 +96,7 @@ async def connect_reader(reader: Reader, server: AppServer) -> None:
     client.sio.on("message", on_message)
     await client.connect()
     reader.client = client
-    for message in await client.join(reader.room):
+    for message in await client.join(reader.room, limit=reader.join_limit):
         reader.take(message, live=False)
 
 

@@ -27,9 +27,10 @@ async def test_redis_restart_is_survived(
     base_env: dict[str, str], tables: object, tmp_path: Path
 ) -> None:
     redis = start_redis(tmp_path / "redis")
-    server = start_app(
-        {**base_env, "PARLEY_REDIS_URL": f"redis://127.0.0.1:{redis.port}/0"}, tmp_path
-    )
+    # One node restarting, also under `make test-cluster` (test_redis_failover.py is the
+    # cluster's counterpart).
+    env = {"PARLEY_REDIS_URL": f"redis://127.0.0.1:{redis.port}/0", "PARLEY_REDIS_CLUSTER": "false"}
+    server = start_app({**base_env, **env}, tmp_path)
     client: ChatClient | None = None
     try:
         async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, Phase, assume, given, note, settings
 from hypothesis import strategies as st
 
 from parley.errors import ErrorCode
-from parley.ids import ULID_PATTERN
+from parley.ids import MIN_ULID, ULID_PATTERN, new_ulid
 from parley.realtime.server import MAX_PACKET_BYTES
 from tests.fuzz.conftest import record_example
 from tests.realtime.client import ChatClient
@@ -41,10 +41,16 @@ MAX_EXAMPLES = 300
 ACK_TIMEOUT = 5.0
 DELIVERY_TIMEOUT = 5.0
 ARENA = "fuzz-arena"  # the room the fuzzer and the bystander share
-CLIENT_EVENTS = ("join", "leave", "message", "typing")
+CLIENT_EVENTS = ("join", "leave", "message", "typing", "edit", "delete", "react")
 # Names python-socketio dispatches to lifecycle handlers; see test_socket_protocol.py.
 RESERVED_EVENTS = ("connect", "disconnect")
-MESSAGE_KEYS = {"id", "room", "username", "text", "createdAt", "clientId"}
+MESSAGE_KEYS = {"id", "room", "username", "text", "createdAt", "clientId"} | {
+    "editedAt",
+    "deleted",
+    "replyTo",
+    "reactions",
+    "mentions",
+}  # rich messages
 LOG_PROBLEM = re.compile(r"Traceback|Exception")
 FUZZ_SETTINGS = settings(
     max_examples=MAX_EXAMPLES,
@@ -167,6 +173,25 @@ MESSAGE_PAYLOAD = near_valid(
         "room": (VALID_ROOMS, ROOMS),
         "text": (VALID_TEXTS, TEXTS),
         "clientId": (VALID_CLIENT_IDS, CLIENT_IDS),
+    }
+)
+
+
+IDS = st.one_of(st.builds(new_ulid), st.sampled_from([MIN_ULID, "", "x" * 26]), ANY_VALUE)
+MESSAGE_REF_PAYLOAD = near_valid({"room": (VALID_ROOMS, ROOMS), "id": (st.builds(new_ulid), IDS)})
+EDIT_PAYLOAD = near_valid(
+    {
+        "room": (VALID_ROOMS, ROOMS),
+        "id": (st.builds(new_ulid), IDS),
+        "text": (VALID_TEXTS, TEXTS),
+    }
+)
+REACT_PAYLOAD = near_valid(
+    {
+        "room": (VALID_ROOMS, ROOMS),
+        "id": (st.builds(new_ulid), IDS),
+        "emoji": (st.sampled_from(["👍", "🎉", "👨‍👩‍👧"]), TEXT),
+        "on": (st.booleans(), ANY_VALUE),
     }
 )
 
@@ -306,7 +331,7 @@ def _category(error: str) -> str:
     field, _, message = error.partition(": ")
     if not message:
         return re.sub(r"'.*'", "'…'", error, flags=re.DOTALL)
-    known = field in ("room", "text", "clientId", "payload")
+    known = field in ("room", "text", "clientId", "payload", "id", "emoji", "on", "replyTo")
     return f"{field if known else '<extra key>'}: {message.split(',')[0][:50]}"
 
 
@@ -316,7 +341,10 @@ def assert_message(message: Any) -> None:
     assert re.match(ULID_PATTERN, message["id"]), message
     text = message["text"]
     assert isinstance(text, str), message
-    assert 1 <= len(text) <= 4000, message
+    assert message["deleted"] in (True, False), message
+    assert (len(text) == 0) if message["deleted"] else (1 <= len(text) <= 4000), message
+    assert isinstance(message["reactions"], list), message
+    assert message["replyTo"] is None or set(message["replyTo"]) == {"id", "username", "text"}
     assert text == text.strip(), message
     assert isinstance(message["createdAt"], str)
     assert isinstance(message["username"], str)
@@ -346,7 +374,7 @@ def assert_ack(event: str, ack: Any) -> None:
             assert_message(message)
         ids = [message["id"] for message in ack["messages"]]
         assert ids == sorted(ids), "history out of order"
-    elif event == "message":
+    elif event in ("message", "edit", "delete", "react"):
         assert set(ack) == {"ok", "message"}, ack
         assert_message(ack["message"])
     else:
@@ -418,6 +446,30 @@ async def test_typing_fuzz(
     arena: Arena, request: pytest.FixtureRequest, args: tuple[Any, ...]
 ) -> None:
     await arena.example(request, "typing", args)
+
+
+@FUZZ_SETTINGS
+@given(args=arguments(EDIT_PAYLOAD))
+async def test_edit_fuzz(
+    arena: Arena, request: pytest.FixtureRequest, args: tuple[Any, ...]
+) -> None:
+    await arena.example(request, "edit", args)
+
+
+@FUZZ_SETTINGS
+@given(args=arguments(MESSAGE_REF_PAYLOAD))
+async def test_delete_fuzz(
+    arena: Arena, request: pytest.FixtureRequest, args: tuple[Any, ...]
+) -> None:
+    await arena.example(request, "delete", args)
+
+
+@FUZZ_SETTINGS
+@given(args=arguments(REACT_PAYLOAD))
+async def test_react_fuzz(
+    arena: Arena, request: pytest.FixtureRequest, args: tuple[Any, ...]
+) -> None:
+    await arena.example(request, "react", args)
 
 
 @FUZZ_SETTINGS

@@ -34,6 +34,13 @@ APP_TABLE_ACTIONS = {
     "dynamodb:Scan",
     "dynamodb:DescribeTable",
 }
+# Memberships change several items at once (TransactWriteItems needs each item's own action).
+MEMBERSHIP_ACTIONS = {
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+}
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -223,6 +230,7 @@ def test_tables_follow_the_contract(expanded: dict[str, Any]) -> None:
     keys = {
         "UsersTable": ("${TablePrefix}users", [("username", "HASH")]),
         "RoomsTable": ("${TablePrefix}rooms", [("id", "HASH")]),
+        "MembersTable": ("${TablePrefix}members", [("room", "HASH"), ("user", "RANGE")]),
         "MessagesTable": ("${TablePrefix}messages", [("room", "HASH"), ("id", "RANGE")]),
     }
     assert set(tables) == set(keys)
@@ -234,9 +242,22 @@ def test_tables_follow_the_contract(expanded: dict[str, Any]) -> None:
         assert [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]] == schema
         assert {a["AttributeType"] for a in props["AttributeDefinitions"]} == {"S"}
         assert tables[name]["DeletionPolicy"] == "Retain"
-    assert tables["MessagesTable"]["Properties"]["StreamSpecification"] == {
-        "StreamViewType": "NEW_IMAGE"
-    }
+    # Old images too (rich messages): a REMOVE becomes a tombstone, an edit is told by its text.
+    messages = tables["MessagesTable"]["Properties"]
+    assert messages["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    # The app's spec (parley tables create, parley dev) and the template make the same index.
+    from parley.storage.dynamo import CHANGES_INDEX_SPEC, MESSAGES_ATTRIBUTES
+
+    assert messages["GlobalSecondaryIndexes"] == [CHANGES_INDEX_SPEC]
+    assert messages["AttributeDefinitions"] == MESSAGES_ATTRIBUTES
+    # The two sparse indexes of docs/design/conversations.md, as parley.storage.dynamo makes them.
+    from parley.storage.dynamo import TableNames, _table_specs
+
+    specs = {spec["TableName"]: spec for spec in _table_specs(TableNames.with_prefix("p-"))}
+    for name, table_name in (("RoomsTable", "p-rooms"), ("MembersTable", "p-members")):
+        props = tables[name]["Properties"]
+        assert props["GlobalSecondaryIndexes"] == specs[table_name]["GlobalSecondaryIndexes"]
+        assert props["AttributeDefinitions"] == specs[table_name]["AttributeDefinitions"]
 
 
 # ---------------------------------------------------------------- Lambda functions
@@ -298,6 +319,9 @@ def test_stream_mapping_is_bounded_and_reports_item_failures(expanded: dict[str,
     assert mapping["FunctionName"] == {"Ref": "StreamFunction"}
     assert mapping["StartingPosition"] == "LATEST"
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # Changes and removals are delivered too (rich messages), not only new items.
+    patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert patterns == [{"eventName": ["INSERT", "MODIFY", "REMOVE"]}]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert 0 <= mapping["MaximumRetryAttempts"] <= 10
     assert 1 <= mapping["BatchSize"] <= 1000
@@ -349,7 +373,11 @@ def _table_grants(role: dict[str, Any]) -> dict[str, set[str]]:
             continue
         resources = statement["Resource"]
         for resource in resources if isinstance(resources, list) else [resources]:
-            table = resource["Fn::GetAtt"][0]
+            if "Fn::Sub" in resource:  # an index: "${MessagesTable.Arn}/index/changes"
+                table_arn, _, index = resource["Fn::Sub"].partition("/")
+                table = table_arn.removeprefix("${").removesuffix(".Arn}") + "/" + index
+            else:
+                table = resource["Fn::GetAtt"][0]
             grants.setdefault(table, set()).update(actions)
     return grants
 
@@ -358,16 +386,26 @@ def test_app_roles_reach_only_what_their_tier_uses(expanded: dict[str, Any]) -> 
     http = _table_grants(expanded["Resources"]["HttpApiFunctionRole"])
     sockets = _table_grants(expanded["Resources"]["TaskRole"])
     for grants in (http, sockets):
-        assert set().union(*grants.values()) <= APP_TABLE_ACTIONS | {"dynamodb:UpdateItem"}
+        assert set().union(*grants.values()) <= APP_TABLE_ACTIONS | MEMBERSHIP_ACTIONS
     # Accounts (login, registration, password change) are the HTTP function's alone.
     assert "UsersTable" not in sockets
     assert http["UsersTable"] >= {"dynamodb:GetItem", "dynamodb:PutItem"}
     # Messages are written by sockets only; the HTTP function reads history.
     assert http["MessagesTable"] == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable"}
     assert {"dynamodb:PutItem", "dynamodb:Query"} <= sockets["MessagesTable"]
-    # Rooms: made through the API; sockets check them and make #general at start.
-    assert {"dynamodb:PutItem", "dynamodb:Scan"} <= http["RoomsTable"]
-    assert sockets["RoomsTable"] == {"dynamodb:GetItem", "dynamodb:PutItem"}
+    # Catching up with changes reads the changes index; edits, deletions and reactions are
+    # conditional updates made by sockets.
+    assert http["MessagesTable/index/changes"] == {"dynamodb:Query"}
+    assert "dynamodb:UpdateItem" in sockets["MessagesTable"]
+    # Rooms: made through the API (the directory is an index query, no scan); sockets check
+    # them, make #general at start and count a member who joins by sending.
+    assert {"dynamodb:PutItem", "dynamodb:Query"} <= http["RoomsTable/index/*"]
+    assert "dynamodb:Scan" not in set().union(*http.values(), *sockets.values())
+    assert sockets["RoomsTable"] == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    # Memberships: both tiers change them (HTTP routes; a socket's send to a public room).
+    for grants in (http, sockets):
+        assert grants["MembersTable"] >= MEMBERSHIP_ACTIONS | {"dynamodb:GetItem"}
+        assert grants["MembersTable/index/*"] >= {"dynamodb:Query"}
 
 
 def _evaluate(node: Any, parameters: dict[str, str]) -> Any:
@@ -468,9 +506,53 @@ def test_redis_is_one_tls_replication_group_with_auth_in_private_subnets(
     assert expanded["Parameters"]["RedisNodeType"]["Default"] == "cache.t4g.micro"
     subnets = expanded["Resources"][redis["CacheSubnetGroupName"]["Ref"]]["Properties"]["SubnetIds"]
     assert sorted(s["Ref"] for s in subnets) == ["PrivateSubnetA", "PrivateSubnetB"]
-    url = expanded["Resources"]["RedisUrlSecret"]["Properties"]["SecretString"]["Fn::Sub"]
+    # RedisMode chooses the URL: the replication group's primary (the default), or the
+    # Serverless cache's endpoint; the same token either way.
+    condition, serverless, nodes = expanded["Resources"]["RedisUrlSecret"]["Properties"][
+        "SecretString"
+    ]["Fn::If"]
+    assert condition == "RedisServerless"
+    url = nodes["Fn::Sub"]
     assert url.startswith("rediss://:{{resolve:secretsmanager:")
     assert url.endswith("@${Redis.PrimaryEndPoint.Address}:${Redis.PrimaryEndPoint.Port}/0")
+    assert serverless["Fn::Sub"] == url.replace(
+        "Redis.PrimaryEndPoint", "RedisServerlessCache.Endpoint"
+    )
+
+
+def test_redis_serverless_is_an_option_with_tls_auth_and_a_watched_ceiling(
+    expanded: dict[str, Any],
+) -> None:
+    parameters = expanded["Parameters"]
+    assert parameters["RedisMode"]["Default"] == "nodes"
+    assert parameters["RedisMode"]["AllowedValues"] == ["nodes", "serverless"]
+    resources = expanded["Resources"]
+    cache = resources["RedisServerlessCache"]
+    assert cache["Condition"] == "RedisServerless"
+    assert resources["Redis"]["Condition"] == "RedisNodes"
+    properties = cache["Properties"]
+    assert properties["CacheUsageLimits"]["DataStorage"]["Maximum"] == {
+        "Ref": "RedisServerlessMaxGB"
+    }
+    subnets = sorted(s["Ref"] for s in properties["SubnetIds"])
+    assert subnets == ["PrivateSubnetA", "PrivateSubnetB"]
+    # Serverless authenticates through a user group: its default user has the generated token.
+    users = resources[properties["UserGroupId"]["Ref"]]["Properties"]["UserIds"]
+    (user,) = [resources[u["Ref"]]["Properties"] for u in users]
+    assert user["UserName"] == "default"
+    assert "RedisAuthTokenSecret" in json.dumps(user["AuthenticationMode"]["Passwords"])
+    # Every tier uses the cluster client exactly when the cache is Serverless.
+    cluster_flag = {"Fn::If": ["RedisServerless", "true", "false"]}
+    for function in ("HttpApiFunction", "StreamFunction"):
+        variables = resources[function]["Properties"]["Environment"]["Variables"]
+        assert variables["PARLEY_REDIS_CLUSTER"] == cluster_flag
+    task = _one(expanded, "AWS::ECS::TaskDefinition")["Properties"]
+    (container,) = task["ContainerDefinitions"]
+    env = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert env["PARLEY_REDIS_CLUSTER"] == cluster_flag
+    alarm = resources["RedisServerlessMemoryAlarm"]
+    assert alarm["Condition"] == "RedisServerless"
+    assert alarm["Properties"]["Threshold"] <= 80
 
 
 def test_redis_never_evicts_and_warns_before_it_is_full(expanded: dict[str, Any]) -> None:

@@ -11,7 +11,6 @@ import secrets
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from parley.cli import _create_tables
 from parley.config import Settings
@@ -25,6 +24,7 @@ from parley.storage.sends import DeliveryMarks
 from parley.storage.stream_state import StreamCheckpoints, StreamLease
 from tests.conftest import StartApp, settings_for
 from tests.ingest.test_stream import chat_client, dynamodb_client
+from tests.utils import redis_of
 
 NO_STREAM = "has no stream, so live delivery of items written outside the app is off"
 
@@ -108,7 +108,7 @@ async def test_a_stream_turned_on_later_is_read(
     caplog.set_level(logging.INFO, logger="parley.ingest.consumer")
     settings = settings_for(streamless_env)
     table = f"{settings.table_prefix}messages"
-    redis = Redis.from_url(streamless_env["PARLEY_REDIS_URL"], decode_responses=True)
+    redis = redis_of(streamless_env)
     recorder = Recorder()
 
     def said() -> list[str]:

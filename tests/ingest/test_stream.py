@@ -15,7 +15,6 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from redis.asyncio import Redis
 
 from parley.aws.stream import handle_records
 from parley.config import Settings
@@ -24,21 +23,19 @@ from parley.ingest.producer import put_message
 from tests.conftest import StartApp, settings_for
 from tests.realtime.client import ChatClient
 from tests.servers import AppServer
-from tests.utils import register_and_login
+from tests.utils import on_redis_db, redis_of, register_and_login
 
 ARRIVAL = 20.0  # generous: a lease takeover alone may take 10 s
 
 
 def on_db(base_env: dict[str, str], db: int) -> dict[str, str]:
-    return {
-        **base_env,
-        "PARLEY_REDIS_URL": base_env["PARLEY_REDIS_URL"].rsplit("/", 1)[0] + f"/{db}",
-    }
+    return on_redis_db(base_env, db)
 
 
-async def wait_consumer_started(redis_url: str) -> None:
-    """The first consumer of a deployment starts at "now"; wait until it has."""
-    redis = Redis.from_url(redis_url, decode_responses=True)
+async def wait_consumer_started(env: dict[str, str]) -> None:
+    """The first consumer of a deployment starts at "now"; wait until it has (on a cluster,
+    the scan covers every primary)."""
+    redis = redis_of(env)
     try:
         for _ in range(200):
             async for key in redis.scan_iter("ingest:checkpoint:*"):
@@ -91,7 +88,7 @@ def sockets_only(start_server: StartApp) -> AppServer:
 @pytest.fixture(scope="module")
 async def stream_reader(start_server: StartApp, reader_env: dict[str, str]) -> AppServer:
     server = start_server(redis_db=6)
-    await wait_consumer_started(reader_env["PARLEY_REDIS_URL"])
+    await wait_consumer_started(reader_env)
     return server
 
 
@@ -202,7 +199,7 @@ async def test_two_consuming_instances_deliver_each_item_once_per_client(
     start_server: StartApp, base_env: dict[str, str], settings: Settings, room: str
 ) -> None:
     first = start_server(redis_db=7)
-    await wait_consumer_started(on_db(base_env, 7)["PARLEY_REDIS_URL"])
+    await wait_consumer_started(on_db(base_env, 7))
     second = start_server(redis_db=7)
     clients = [await chat_client(first, room), await chat_client(second, room)]
     try:
@@ -227,6 +224,77 @@ async def test_two_consuming_instances_deliver_each_item_once_per_client(
     finally:
         for client in clients:
             await client.close()
+
+
+# --- changes made outside the app (rich messages) -------------------------------------
+
+
+def outside_update(settings: Settings, room: str, message_id: str, text: str) -> None:
+    dynamodb_client(settings).update_item(
+        TableName=f"{settings.table_prefix}messages",
+        Key={"room": {"S": room}, "id": {"S": message_id}},
+        UpdateExpression="SET #t = :t",
+        ExpressionAttributeNames={"#t": "text"},
+        ExpressionAttributeValues={":t": {"S": text}},
+    )
+
+
+def outside_delete(settings: Settings, room: str, message_id: str) -> None:
+    dynamodb_client(settings).delete_item(
+        TableName=f"{settings.table_prefix}messages",
+        Key={"room": {"S": room}, "id": {"S": message_id}},
+    )
+
+
+async def test_an_outside_edit_and_removal_arrive_once(
+    client: ChatClient, settings: Settings, room: str
+) -> None:
+    sent = (await client.send("typo heer", room))["message"]
+    await client.next("message")
+    await asyncio.to_thread(outside_update, settings, room, sent["id"], "  typo here ")
+    edited = await client.next("message_updated", timeout=ARRIVAL)
+    assert edited == {**sent, "text": "typo here", "editedAt": edited["editedAt"]}
+    assert edited["editedAt"] is not None
+    assert edited["editedAt"] >= sent["createdAt"]
+    await asyncio.to_thread(outside_delete, settings, room, sent["id"])
+    removed = await client.next("message_updated", timeout=ARRIVAL)
+    assert removed == {**sent, "text": "", "deleted": True, "clientId": None}
+    await asyncio.sleep(1.5)  # several stream polls later
+    assert client.drain("message_updated") == []
+
+
+async def test_an_outside_write_that_changes_nothing_shown_is_not_delivered(
+    client: ChatClient, settings: Settings, room: str
+) -> None:
+    sent = (await client.send("same", room))["message"]
+    await client.next("message")
+    await asyncio.to_thread(outside_update, settings, room, sent["id"], "same")
+    await asyncio.to_thread(outside_update, settings, room, sent["id"], "different")
+    # The first one is skipped: the next thing to arrive is the second.
+    assert (await client.next("message_updated", timeout=ARRIVAL))["text"] == "different"
+
+
+async def test_changes_made_through_the_app_arrive_once(client: ChatClient, room: str) -> None:
+    sent = (await client.send("edit me", room))["message"]
+    parent = (await client.send("reply to me", room))["message"]
+    reply = await client.call(
+        "message", {"room": room, "text": "re", "clientId": new_ulid(), "replyTo": parent["id"]}
+    )
+    for _ in range(3):
+        await client.next("message")
+    changes: list[tuple[str, dict[str, Any]]] = [
+        ("edit", {"id": sent["id"], "text": "edited"}),
+        ("react", {"id": sent["id"], "emoji": "👍", "on": True}),
+        ("react", {"id": sent["id"], "emoji": "👍", "on": False}),  # and its bookkeeping
+        ("delete", {"id": parent["id"]}),  # and the reply's quote
+    ]
+    acks = [await client.call(event, {"room": room, **data}) for event, data in changes]
+    assert all(ack["ok"] for ack in acks), acks
+    expected = [ack["message"] for ack in acks]
+    expected.append({**reply["message"], "replyTo": {**reply["message"]["replyTo"], "text": ""}})
+    assert [await client.next("message_updated") for _ in expected] == expected
+    await asyncio.sleep(1.5)  # several stream polls later
+    assert client.drain("message_updated") == []
 
 
 def test_parley_ingest_command(base_env: dict[str, str], tables: object) -> None:

@@ -57,8 +57,11 @@ class ChatClient:
             return await self.sio.call(event, timeout=timeout)
         return await self.sio.call(event, data, timeout=timeout)
 
-    async def join(self, room: str = "general") -> list[dict[str, Any]]:
-        ack = await self.call("join", {"room": room})
+    async def join(self, room: str = "general", limit: int | None = None) -> list[dict[str, Any]]:
+        payload: dict[str, Any] = {"room": room}
+        if limit is not None:
+            payload["limit"] = limit
+        ack = await self.call("join", payload)
         assert ack["ok"] is True, ack
         messages: list[dict[str, Any]] = ack["messages"]
         return messages

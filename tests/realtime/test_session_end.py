@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from tests.conftest import Connect, Signup, StartApp
 from tests.realtime.client import ChatClient
 from tests.servers import AppServer
-from tests.utils import sess_key
+from tests.utils import redis_of, sess_key
 
 WITHIN = 5.0
 
@@ -79,7 +79,7 @@ async def test_flushed_redis_kicks_every_socket(start_server: StartApp, signup: 
         for client in clients:
             await client.connect()
             await client.join()
-        redis = Redis.from_url(server.env["PARLEY_REDIS_URL"])
+        redis = redis_of(server.env)
         await redis.flushdb()
         await redis.aclose()
         for client in clients:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 from parley.ids import iso_utc, new_ulid, ulid_datetime
+from parley.mentions import Mentions
 from parley.models import Message
 from parley.storage.dynamo import DynamoClient
 
@@ -51,12 +52,37 @@ class RecordingBroadcaster:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.updates: list[Message] = []
+        self.to_users: list[tuple[str, str, dict[str, Any]]] = []
         self.fail_with: BaseException | None = None
 
     async def message(self, message: Message) -> None:
         if self.fail_with is not None:
             raise self.fail_with
         self.messages.append(message)
+
+    async def message_updated(self, message: Message) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.updates.append(message)
+
+    async def to_user(
+        self, username: str, event: str, data: Mapping[str, Any], *, skip_sid: str | None = None
+    ) -> None:
+        self.to_users.append((username, event, dict(data)))
+
+    def mentions(self, *members: str) -> Mentions:
+        """Mentions resolved against a room whose members are `members` (every room alike),
+        told through this broadcaster."""
+        return Mentions(KnownMembers(members), self)
+
+
+class KnownMembers:
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = {name.lower() for name in names}
+
+    async def among(self, room_id: str, usernames: Iterable[str]) -> set[str]:
+        return self.names & {name.lower() for name in usernames}
 
 
 Hook = Callable[..., Awaitable[Any]]

@@ -43,7 +43,7 @@ def table_prefix(environment: str, unit_settings: Settings) -> Iterator[str]:
 
 async def _delete_tables(settings: Settings, names: TableNames) -> None:
     async with open_client(settings) as client:
-        for name in (names.users, names.rooms, names.messages):
+        for name in names.all():
             with contextlib.suppress(client.exceptions.ResourceNotFoundException):
                 await client.delete_table(TableName=name)
 
@@ -52,7 +52,7 @@ def test_tables_create_is_idempotent(table_prefix: str, capsys: pytest.CaptureFi
     prefix = table_prefix
     assert main(["tables", "create"]) == 0
     created = capsys.readouterr().out.strip()
-    assert created == f"created: {prefix}users, {prefix}rooms, {prefix}messages"
+    assert created == f"created: {prefix}users, {prefix}rooms, {prefix}messages, {prefix}members"
     assert main(["tables", "create"]) == 0
     assert capsys.readouterr().out.strip() == "all tables exist"
 
@@ -103,3 +103,82 @@ def test_a_missing_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
         main([])
     assert exit_.value.code == 2
     assert "usage: parley" in capsys.readouterr().err
+
+
+# --- parley migrate on data written before conversations ----------------------------------
+
+OLD_TABLES = [
+    ("users", [("username", "HASH")]),
+    ("rooms", [("id", "HASH")]),
+    ("messages", [("room", "HASH"), ("id", "RANGE")]),
+]
+
+
+async def _write_old_deployment(settings: Settings, prefix: str) -> None:
+    """Tables and items exactly as the code before conversations made them: no members table,
+    no directory index, rooms without `kind`, users in no room."""
+    async with open_client(settings) as client:
+        for name, keys in OLD_TABLES:
+            await client.create_table(
+                TableName=f"{prefix}{name}",
+                BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": k, "KeyType": t} for k, t in keys],
+                AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k, _ in keys],
+            )
+        for room_id, creator in [("general", "parley"), ("old-talk", "ada"), ("orphan", "ghost")]:
+            item = {"id": {"S": room_id}, "name": {"S": room_id}, "createdBy": {"S": creator}}
+            await client.put_item(TableName=f"{prefix}rooms", Item=item)
+        for name in ("Ada", "bob"):
+            item = {
+                "username": {"S": name.lower()},
+                "name": {"S": name},
+                "passwordHash": {"S": "h"},
+            }
+            await client.put_item(TableName=f"{prefix}users", Item=item)
+
+
+async def _migrated_state(settings: Settings, prefix: str) -> dict[str, object]:
+    from parley.storage.members import MemberStore
+    from parley.storage.rooms import RoomStore
+
+    names = TableNames.with_prefix(prefix)
+    async with open_client(settings) as client:
+        rooms = RoomStore(client, names.rooms)
+        members = MemberStore(client, names.members, rooms_table=names.rooms)
+        records = await rooms.get_many(["general", "old-talk", "orphan"])
+        directory = await rooms.directory(query="", limit=10, cursor=None)
+        return {
+            "kinds": {room_id: room.kind.value for room_id, room in records.items()},
+            "counts": {room_id: (room.members, room.owners) for room_id, room in records.items()},
+            "directory": [room.id for room in directory.rooms],
+            "ada": sorted((m.room, str(m.role)) for m in await members.rooms_of("ada")),
+            "bob": sorted((m.room, str(m.role)) for m in await members.rooms_of("bob")),
+            "kindless": [room.id for room in await rooms.kindless()],
+        }
+
+
+def test_migrate_moves_an_old_deployment_and_a_second_run_changes_nothing(
+    table_prefix: str, unit_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_write_old_deployment(unit_settings, table_prefix))
+    assert main(["migrate"]) == 0
+    # general is made public first (as every start does), then the other two rooms.
+    assert capsys.readouterr().out.strip() == (
+        f"tables created: {table_prefix}members; directory index added: True; "
+        "rooms made public: 2; owners added: 1; users added to general: 2"
+    )
+    state = asyncio.run(_migrated_state(unit_settings, table_prefix))
+    assert state == {
+        "kinds": {"general": "public", "old-talk": "public", "orphan": "public"},
+        "counts": {"general": (2, 0), "old-talk": (1, 1), "orphan": (0, 0)},
+        "directory": ["general", "old-talk", "orphan"],
+        "ada": [("general", "member"), ("old-talk", "owner")],
+        "bob": [("general", "member")],
+        "kindless": [],
+    }
+    assert main(["migrate"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "tables created: none; directory index added: False; "
+        "rooms made public: 0; owners added: 0; users added to general: 0"
+    )
+    assert asyncio.run(_migrated_state(unit_settings, table_prefix)) == state

@@ -15,9 +15,10 @@ from redis.asyncio import Redis
 
 from parley import messaging
 from parley.errors import ErrorCode
-from parley.ids import ulid_at, ulid_seconds
+from parley.ids import new_ulid, ulid_at, ulid_seconds
 from parley.messaging import Messenger, RoomSequencer, SendRefused, VisibilityBound
 from parley.metrics import Metrics
+from parley.models import Quote
 from parley.storage.dynamo import DynamoClient, TableNames
 from parley.storage.messages import MessageStore
 from parley.storage.sends import SendLedger
@@ -158,7 +159,13 @@ def broadcaster() -> RecordingBroadcaster:
 def messenger(
     store: MessageStore, ledger: SendLedger, broadcaster: RecordingBroadcaster, metrics: Metrics
 ) -> Messenger:
-    return Messenger(messages=store, ledger=ledger, broadcaster=broadcaster, metrics=metrics)
+    return Messenger(
+        messages=store,
+        ledger=ledger,
+        broadcaster=broadcaster,
+        mentions=broadcaster.mentions("ada", "bob"),
+        metrics=metrics,
+    )
 
 
 def send(messenger: Messenger, text: str, client_id: str, **fields: str) -> Any:
@@ -187,6 +194,19 @@ async def test_a_message_is_stored_then_broadcast(
     assert registry.get_sample_value("parley_delivery_seconds_count") == 1
 
 
+async def test_a_message_keeps_the_members_it_mentions_and_tells_each_of_them(
+    messenger: Messenger, broadcaster: RecordingBroadcaster
+) -> None:
+    message = await send(messenger, "@bob @Ada @eve and `@bob`", "m1", username="ada")
+    assert message.mentions == ("bob", "ada")  # members only; eve is not one
+    assert broadcaster.messages == [message]
+    event = {"room": message.room, "message": message.to_json()}
+    assert broadcaster.to_users == [("bob", "mention", event)]  # not the author
+    again = await send(messenger, "@bob @Ada @eve and `@bob`", "m1", username="ada")
+    assert again == message
+    assert len(broadcaster.to_users) == 1  # a repeat tells nobody again
+
+
 async def test_a_repeated_client_id_returns_the_first_message_and_broadcasts_once(
     messenger: Messenger, broadcaster: RecordingBroadcaster
 ) -> None:
@@ -202,7 +222,7 @@ async def test_a_repeat_reads_the_first_message_back_from_dynamodb(
 ) -> None:  # fmt: skip
     first = await send(messenger, "hello", "c1")
     # The ledger keeps only where the message is, not the message.
-    assert await redis.get("sent:ada:c1") == f"s|general|{first.id}"
+    assert await redis.get("sent:{u:ada}:c1") == f"s|general|{first.id}"
     with refused(dynamo, "GetItem"), pytest.raises(SendRefused) as refusal:
         await send(messenger, "hello", "c1")
     assert refusal.value.problem.code == "unavailable"
@@ -328,7 +348,13 @@ async def test_the_rate_limit_refuses_a_send_without_storing_it(
     store: MessageStore, redis: Redis, broadcaster: RecordingBroadcaster, metrics: Metrics
 ) -> None:
     strict = SendLedger(redis, rate_per_second=1, burst=2)
-    messenger = Messenger(messages=store, ledger=strict, broadcaster=broadcaster, metrics=metrics)
+    messenger = Messenger(
+        messages=store,
+        ledger=strict,
+        broadcaster=broadcaster,
+        mentions=broadcaster.mentions(),
+        metrics=metrics,
+    )
     allowed = [await send(messenger, f"m{n}", f"c{n}") for n in range(2)]
     with pytest.raises(SendRefused) as refusal:
         await send(messenger, "one too many", "c2")
@@ -405,8 +431,8 @@ def bounded(
     clock: Callable[[], float] = time.time,
 ) -> Messenger:  # fmt: skip
     return Messenger(
-        messages=store, ledger=ledger, broadcaster=broadcaster, metrics=metrics,
-        bound=SHORT, clock=clock,
+        messages=store, ledger=ledger, broadcaster=broadcaster,
+        mentions=broadcaster.mentions(), metrics=metrics, bound=SHORT, clock=clock,
     )  # fmt: skip
 
 
@@ -537,3 +563,50 @@ async def test_an_orphan_stored_within_the_bound_is_recorded_not_copied(
     assert broadcaster.messages == [orphan]
     assert await send(messenger, "hello", "c1") == orphan
     assert [m.id for m in (await store.latest(room, limit=10)).messages] == [orphan.id]
+
+
+# --- replies -------------------------------------------------------------------------------------
+
+
+async def test_a_reply_quotes_its_parent(
+    messenger: Messenger, store: MessageStore, broadcaster: RecordingBroadcaster
+) -> None:
+    parent = await send(messenger, "q" * 300, "p1")
+    reply = await send(messenger, "an answer", "r1", reply_to=parent.id)
+    assert reply.reply_to == Quote(id=parent.id, username="ada", text="q" * 200)
+    assert await store.get("general", reply.id) == reply
+    assert broadcaster.messages == [parent, reply]
+
+
+async def test_a_reply_to_what_is_not_there_is_refused_and_not_stored(
+    messenger: Messenger, store: MessageStore, broadcaster: RecordingBroadcaster
+) -> None:
+    elsewhere = await send(messenger, "in another room", "e1", room="elsewhere")
+    gone = await send(messenger, "gone", "g1")
+    await store.erase(gone, change=new_ulid())
+    for parent, code in (
+        (elsewhere.id, ErrorCode.NOT_FOUND),
+        (new_ulid(), ErrorCode.NOT_FOUND),
+        (gone.id, ErrorCode.CONFLICT),
+    ):
+        with pytest.raises(SendRefused) as refused:
+            await send(messenger, "re", f"r-{parent}", reply_to=parent)
+        assert refused.value.problem.code is code
+    assert broadcaster.messages == [elsewhere, gone]
+
+
+async def test_a_parent_deleted_while_its_reply_is_stored_refuses_the_reply(
+    messenger: Messenger, store: MessageStore, dynamo: DynamoClient,
+    broadcaster: RecordingBroadcaster,
+) -> None:  # fmt: skip
+    parent = await send(messenger, "about to go", "p2")
+    gate = asyncio.Event()
+    with delayed(dynamo, "TransactWriteItems", gate, marker="racing reply"):
+        sending = asyncio.create_task(send(messenger, "racing reply", "r2", reply_to=parent.id))
+        await asyncio.sleep(0.2)
+        await store.erase(parent, change=new_ulid())
+        gate.set()
+        with pytest.raises(SendRefused) as refused:
+            await sending
+    assert refused.value.problem.code is ErrorCode.CONFLICT
+    assert broadcaster.messages == [parent]

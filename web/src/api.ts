@@ -3,7 +3,7 @@
 // the one 401 rule: code `unauthorized` means the session is gone, so the handler registered by
 // the auth provider sends the user to /login.
 import { errorCodeOf } from './errors';
-import type { ErrorCode, MessagePage, Room, SessionInfo, User } from './types';
+import type { ErrorCode, Member, MessagePage, Role, Room, RoomDirectoryPage, SessionInfo, User } from './types';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -130,8 +130,30 @@ export const api = {
   /** Every other session of the account ends; this one stays. */
   changePassword: (current: string, next: string) =>
     request<void>('POST', '/api/auth/password', { body: { current, new: next } }),
+  /** The rooms the caller is a member of, `general` first. */
   listRooms: () => request<Room[]>('GET', '/api/rooms'),
-  createRoom: (name: string) => request<Room>('POST', '/api/rooms', { body: { name } }),
+  /** Without options, a public room as the server has always made it: `{name}` alone. */
+  createRoom: (name: string, options: { kind?: 'public' | 'private'; topic?: string } = {}) =>
+    request<Room>('POST', '/api/rooms', { body: { name, ...options } }),
+  getRoom: (room: string) => request<Room>('GET', roomPath(room)),
+  updateRoom: (room: string, changes: { name?: string; topic?: string }) =>
+    request<Room>('PATCH', roomPath(room), { body: changes }),
+  /** Public rooms whose name or topic holds `q`, by name; `cursor` is the previous page's `next`. */
+  directory: (q: string, cursor: string | null = null, limit = 50) =>
+    request<RoomDirectoryPage>('GET', `/api/rooms/directory?${query({ q, limit, cursor })}`),
+  joinRoom: (room: string) => request<Room>('POST', `${roomPath(room)}/join`),
+  leaveRoom: (room: string) => request<void>('POST', `${roomPath(room)}/leave`),
+  members: (room: string) => request<Member[]>('GET', `${roomPath(room)}/members`),
+  addMember: (room: string, username: string) =>
+    request<{ username: string; role: Role }>('POST', `${roomPath(room)}/members`, { body: { username } }),
+  /** Removes (and with `ban`, bans) a member; removing yourself is leaving. */
+  removeMember: (room: string, username: string, ban = false) =>
+    request<void>('DELETE', `${memberPath(room, username)}${ban ? '?ban=true' : ''}`),
+  setRole: (room: string, username: string, role: Role) =>
+    request<{ username: string; role: Role }>('PATCH', memberPath(room, username), { body: { role } }),
+  /** The DM with `username`: the existing one, or a new one. */
+  startDm: (username: string) => request<Room>('POST', '/api/dms', { body: { username } }),
+  markRead: (room: string, id: string) => request<void>('POST', `${roomPath(room)}/read`, { body: { id } }),
   /** The page just older than `before`: the latest page without it. */
   messagesBefore: (room: string, before: string | null, limit = 50) =>
     request<MessagePage>('GET', messagesPath(room, { limit, before })),
@@ -140,10 +162,18 @@ export const api = {
     request<MessagePage>('GET', messagesPath(room, { limit, after })),
 };
 
-function messagesPath(room: string, query: Record<string, string | number | null>): string {
+const roomPath = (room: string) => `/api/rooms/${encodeURIComponent(room)}`;
+const memberPath = (room: string, username: string) =>
+  `${roomPath(room)}/members/${encodeURIComponent(username)}`;
+
+function query(fields: Record<string, string | number | null>): string {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
+  for (const [key, value] of Object.entries(fields)) {
     if (value !== null) params.set(key, String(value));
   }
-  return `/api/rooms/${encodeURIComponent(room)}/messages?${params.toString()}`;
+  return params.toString();
+}
+
+function messagesPath(room: string, fields: Record<string, string | number | null>): string {
+  return `${roomPath(room)}/messages?${query(fields)}`;
 }

@@ -14,9 +14,39 @@ export interface SessionInfo {
   current: boolean;
 }
 
+export type RoomKind = 'public' | 'private' | 'dm';
+export type Role = 'owner' | 'admin' | 'member';
+
+/**
+ * A room as the server returns it (docs/reference.md, "Conversations"). Only `id` and `name` are
+ * certain: a server from before conversations sends nothing else (see `toConversation`).
+ */
 export interface Room {
   id: string;
   name: string;
+  kind?: RoomKind;
+  topic?: string;
+  /** The caller's role; null for a public room they have not joined. */
+  role?: Role | null;
+  /** Others' messages newer than `lastRead`, capped at 100 ("100 or more"). */
+  unread?: number;
+  mentions?: number;
+  lastRead?: string | null;
+  lastMessageId?: string | null;
+  /** In the directory and GET /api/rooms/{room}. */
+  members?: number;
+}
+
+/** A page of the directory of public rooms. */
+export interface RoomDirectoryPage {
+  rooms: Room[];
+  next: string | null;
+}
+
+export interface Member {
+  username: string;
+  role: Role;
+  online: boolean;
 }
 
 /** A stored message. `id` is a ULID, so ids sort by time. */
@@ -71,6 +101,7 @@ export interface AckFailure {
 export type Ack<T extends object = object> = ({ ok: true } & T) | AckFailure;
 
 export type JoinAck = Ack<{ messages: Message[] }>;
+export type OkAck = Ack;
 export type MessageAck = Ack<{ message: Message }>;
 
 export interface TypingEvent {
@@ -83,11 +114,42 @@ export interface PresenceEvent {
   users: string[];
 }
 
+export interface RoomRef {
+  room: string;
+}
+
+export interface MemberEvent {
+  room: string;
+  username: string;
+  /** null: they left or were removed. */
+  role: Role | null;
+}
+
+export interface ReadEvent {
+  room: string;
+  id: string;
+}
+
+export interface MentionEvent {
+  room: string;
+  message: Message;
+}
+
 export interface ServerToClientEvents {
   message: (message: Message) => void;
   typing: (event: TypingEvent) => void;
   presence: (event: PresenceEvent) => void;
   session_expired: (event: Record<string, never>) => void;
+  /** This user became a member (created, joined, added, a DM started with them). */
+  room_added: (room: Room) => void;
+  /** This user left, was removed or banned: nothing more of the room reaches this socket. */
+  room_removed: (event: RoomRef) => void;
+  /** The room's name or topic changed (the shared fields only). */
+  room_updated: (room: Room) => void;
+  member: (event: MemberEvent) => void;
+  /** This user's read marker moved on another of their devices. */
+  read: (event: ReadEvent) => void;
+  mention: (event: MentionEvent) => void;
 }
 
 /** The `data` of the `connect_error` of a refused handshake (`err.data.code`). */
@@ -96,9 +158,11 @@ export interface HandshakeRefusal {
 }
 
 export interface ClientToServerEvents {
-  join: (payload: { room: string }, ack: (reply: JoinAck) => void) => void;
+  /** `limit: 0`: only to hear the room's events (an empty history in the ack). */
+  join: (payload: { room: string; limit?: number }, ack: (reply: JoinAck) => void) => void;
   // The server acks `leave`, but nothing waits for it: the next room is joined regardless.
   leave: (payload: { room: string }) => void;
+  read: (payload: ReadEvent, ack: (reply: OkAck) => void) => void;
   message: (
     payload: { room: string; text: string; clientId: string },
     ack: (reply: MessageAck) => void,

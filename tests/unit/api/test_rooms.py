@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from redis.asyncio import Redis
 
+from parley.api.rooms import CHANGE_VISIBILITY_SECONDS
+from parley.ids import MIN_ULID, new_ulid, ulid_at
 from parley.storage.dynamo import DynamoClient, TableNames
 from parley.storage.messages import MessageStore
 from parley.storage.rooms import ROOM_QUOTA_WINDOW_SECONDS, ROOMS_PER_USER_PER_DAY
@@ -16,7 +20,19 @@ from tests.utils import PASSWORD
 async def test_a_created_room_is_listed(http: httpx.AsyncClient, logged_in: str) -> None:
     name = new_name("Room")
     created = await http.post("/api/rooms", json={"name": name})
-    assert (created.status_code, created.json()) == (201, {"id": name.lower(), "name": name})
+    # The room object of the conversations contract: the creator is its owner.
+    room = {
+        "id": name.lower(),
+        "name": name,
+        "kind": "public",
+        "topic": "",
+        "role": "owner",
+        "unread": 0,
+        "mentions": 0,
+        "lastRead": None,
+        "lastMessageId": None,
+    }
+    assert (created.status_code, created.json()) == (201, room)
     assert created.json() in (await http.get("/api/rooms")).json()
 
 
@@ -185,3 +201,41 @@ async def test_a_room_id_longer_than_an_id_can_be_is_422_not_500(
     assert response.status_code == 422
     assert response.json()["code"] == "invalid"
     assert "at most 64 characters" in response.json()["error"]
+
+
+# --- changes (rich messages) ---------------------------------------------------------------
+
+
+async def test_changes_since_a_sync_point(
+    http: httpx.AsyncClient, room: str, dynamo: DynamoClient, tables: TableNames
+) -> None:
+    store = MessageStore(dynamo, tables.messages)
+    unchanged, changed = make_message(room=room), make_message(room=room, username="ada")
+    for message in (unchanged, changed):
+        await store.put(message)
+    since = new_ulid()
+    edited = await store.edit(
+        room,
+        changed.id,
+        author="ada",
+        text="edited",
+        mentions=(),
+        edited_at="2026-01-02T03:04:05.000Z",
+        change=new_ulid(),
+    )
+    before = ulid_at(time.time() - CHANGE_VISIBILITY_SECONDS)
+    body = (await http.get(f"/api/rooms/{room}/changes", params={"since": since})).json()
+    assert (body["messages"], body["next"]) == ([edited.to_json()], None)
+    assert before <= body["sync"] <= ulid_at(time.time() - CHANGE_VISIBILITY_SECONDS + 1)
+    later = (await http.get(f"/api/rooms/{room}/changes", params={"since": new_ulid()})).json()
+    assert later["messages"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "status"), [({}, 422), ({"since": "nope"}, 422), ({"since": MIN_ULID}, 404)]
+)
+async def test_bad_changes_queries(
+    http: httpx.AsyncClient, logged_in: str, params: dict[str, str], status: int
+) -> None:
+    response = await http.get("/api/rooms/nowhere-at-all/changes", params=params)
+    assert response.status_code == status

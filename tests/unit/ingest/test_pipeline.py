@@ -4,6 +4,7 @@ what was delivered before, is not delivered again; a failed broadcast is retried
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,14 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from parley.ids import ulid_at
-from parley.ingest.pipeline import IngestStats, message_of, process_record, process_records
+from parley.ingest.pipeline import (
+    Arrival,
+    IngestStats,
+    arrival_of,
+    message_of,
+    process_record,
+    process_records,
+)
 from parley.models import Message
 from parley.storage.messages import InvalidItem, to_item
 from parley.storage.sends import DeliveryMarks, SendLedger
@@ -142,3 +150,99 @@ async def test_an_item_whose_id_is_far_older_than_its_arrival_is_warned_about(
     if warned:
         assert message.id in late[0]
         assert "clients catching up may miss it" in late[0]
+
+
+# --- changes (rich messages) -------------------------------------------------------------------
+
+
+def change(
+    before: Message | None, after: Message | None, event: str = "MODIFY", **extra: Any
+) -> dict[str, Any]:
+    """A record of a stream of new and old images."""
+    dynamodb: dict[str, Any] = {
+        "SequenceNumber": extra.pop("sequence", "200"),
+        "ApproximateCreationDateTime": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    }
+    if before is not None:
+        dynamodb["OldImage"] = {**to_item(before), **extra.pop("old", {})}
+    if after is not None:
+        dynamodb["NewImage"] = {**to_item(after), **extra.pop("new", {})}
+    return {"eventName": event, "dynamodb": dynamodb}
+
+
+async def test_an_outside_edit_is_delivered_once_as_an_edit(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster
+) -> None:
+    message = make_message(text="helo")
+    raw = change(message, replace(message, text="hello"))
+    first = await process(raw, marks, broadcaster)
+    again = await process(raw, marks, broadcaster)  # a retried record
+    assert broadcaster.updates == [
+        replace(message, text="hello", edited_at="2026-01-02T03:04:05.000Z")
+    ]
+    assert (first.delivered, again.duplicates) == (1, 1)
+
+
+async def test_an_edit_time_the_writer_set_is_kept(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster
+) -> None:
+    message = make_message(text="a")
+    edited = replace(message, text="b", edited_at="2025-05-05T05:05:05.000Z")
+    await process(change(message, edited), marks, broadcaster)
+    assert broadcaster.updates == [edited]
+
+
+async def test_a_change_nobody_sees_is_ignored(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster
+) -> None:
+    message = make_message()
+    bookkeeping = change(message, message, new={"replies": {"SS": [make_message().id]}})
+    stats = await process(bookkeeping, marks, broadcaster)
+    assert (stats.ignored, broadcaster.updates) == (1, [])
+
+
+async def test_an_outside_removal_is_the_tombstone(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster
+) -> None:
+    message = make_message(client_id="c1")
+    await process(change(message, None, event="REMOVE"), marks, broadcaster)
+    assert broadcaster.updates == [message.as_deleted()]
+    gone = message.as_deleted()
+    stats = await process(change(gone, None, event="REMOVE", sequence="300"), marks, broadcaster)
+    assert stats.ignored == 1  # removing a tombstone shows nothing new
+
+
+async def test_a_change_made_through_the_app_is_not_delivered_again(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster
+) -> None:
+    message = make_message()
+    token = make_message().id
+    assert await marks.claim_change(message.room, message.id, token)  # as parley.editing does
+    edited = replace(message, text="edited", edited_at="2026-01-01T00:00:00.000Z")
+    stats = await process(
+        change(message, edited, new={"changedAt": {"S": token}}), marks, broadcaster
+    )
+    assert (stats.duplicates, broadcaster.updates) == (1, [])
+
+
+async def test_a_failed_update_broadcast_is_retried(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster
+) -> None:
+    message = make_message()
+    raw = change(message, replace(message, text="x"))
+    broadcaster.fail_with = RedisConnectionError("redis away")
+    with pytest.raises(RedisConnectionError):
+        await process(raw, marks, broadcaster)
+    broadcaster.fail_with = None
+    assert (await process(raw, marks, broadcaster)).delivered == 1
+
+
+def test_a_change_without_its_old_image_is_ignored() -> None:
+    """A stream of new images only (a table from before rich messages) cannot tell."""
+    message = make_message()
+    assert arrival_of(change(None, message)) is None
+    assert arrival_of(change(None, None, event="REMOVE")) is None
+    assert arrival_of(change(message, message, event="MODIFY")) is None
+    assert arrival_of(change(message, replace(message, text="y"))) == Arrival(
+        replace(message, text="y", edited_at="2026-01-02T03:04:05.000Z"), "seq:200"
+    )

@@ -74,3 +74,39 @@ async def test_a_failed_publish_raises_so_the_record_is_retried() -> None:
             await gone.message(make_message())
     finally:
         await gone.close()
+
+
+async def test_conversation_events_reach_a_users_sockets_and_a_rooms(
+    emitter: RedisEmitter, channel: PubSub
+) -> None:
+    await emitter.to_user("Ada", "room_removed", {"room": "plans"})
+    event = await published(channel)
+    assert (event["event"], event["room"], event["data"]) == (
+        "room_removed",
+        "user:ada",
+        [{"room": "plans"}],
+    )
+    await emitter.to_room("plans", "member", {"room": "plans", "username": "bob", "role": None})
+    event = await published(channel)
+    assert (event["event"], event["room"]) == ("member", "room:plans")
+
+
+async def test_the_socket_server_sends_conversation_events_to_every_instance(
+    unit_settings: Settings, channel: PubSub
+) -> None:
+    from parley.realtime.server import SocketServer
+
+    sockets = SocketServer(unit_settings)
+    await sockets.to_user("Ada", "read", {"room": "plans", "id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"})
+    event = await published(channel)
+    assert (event["event"], event["room"]) == ("read", "user:ada")
+    await sockets.to_room("plans", "room_updated", {"id": "plans"})
+    event = await published(channel)
+    assert (event["event"], event["room"], event["data"]) == (
+        "room_updated",
+        "room:plans",
+        [{"id": "plans"}],
+    )
+    redis = sockets._manager.redis
+    if redis is not None:
+        await redis.aclose()

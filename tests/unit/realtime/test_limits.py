@@ -13,10 +13,16 @@ import pytest
 import socketio
 
 from parley.realtime import namespace
-from parley.realtime.limits import SOCKET_BUDGETS, STRIKES, Budget, TokenBucket
+from parley.realtime.limits import SOCKET_BUDGETS, STRIKES, USER_BUDGETS, Budget, TokenBucket
 from parley.realtime.namespace import MAX_HISTORY_ACK_BYTES, history_within_bytes
+from parley.realtime.protocol import CLIENT_EVENTS
 from tests.realtime.client import ChatClient
 from tests.unit.realtime.conftest import InProcessServer, Person, Tab
+
+
+def test_every_client_event_has_a_budget() -> None:
+    """Every event that writes (edit, delete, react too) is rate limited."""
+    assert set(SOCKET_BUDGETS) == CLIENT_EVENTS == set(USER_BUDGETS)
 
 
 def test_a_bucket_gives_its_burst_then_its_rate() -> None:

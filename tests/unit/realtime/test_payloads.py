@@ -9,8 +9,11 @@ import pytest
 from parley.errors import ErrorCode
 from parley.realtime.payloads import (
     MAX_EVENT_BYTES,
+    EditEvent,
     InvalidPayload,
     MessageEvent,
+    MessageRef,
+    ReactEvent,
     RoomEvent,
     parse,
 )
@@ -101,3 +104,42 @@ def test_message_event_errors_name_the_field(changes: dict[str, Any], error: str
     with pytest.raises(InvalidPayload) as refused:
         parse(MessageEvent, (payload,))
     assert str(refused.value) == error
+
+
+def test_rich_message_events_are_parsed() -> None:
+    ulid = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+    reply = parse(MessageEvent, ({"room": "r", "text": "hi", "clientId": "c", "replyTo": ulid},))
+    assert reply.replyTo == ulid
+    assert parse(MessageEvent, ({"room": "r", "text": "hi", "clientId": "c"},)).replyTo is None
+    edit = parse(EditEvent, ({"room": "r", "id": ulid, "text": "  new  "},))
+    assert (edit.id, edit.text) == (ulid, "new")
+    assert parse(MessageRef, ({"room": "r", "id": ulid},)).id == ulid
+    react = parse(ReactEvent, ({"room": "r", "id": ulid, "emoji": "👍", "on": False},))
+    assert (react.emoji, react.on) == ("👍", False)
+
+
+@pytest.mark.parametrize(
+    ("model", "payload", "field"),
+    [
+        (EditEvent, {"room": "r", "id": "nope", "text": "x"}, "id"),
+        (EditEvent, {"room": "r", "id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "text": " "}, "text"),
+        (EditEvent, {"room": "r", "id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"}, "text"),
+        (MessageEvent, {"room": "r", "text": "x", "clientId": "c", "replyTo": 7}, "replyTo"),
+        (ReactEvent, {"room": "r", "id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "emoji": "👍"}, "on"),
+        (
+            ReactEvent,
+            {"room": "r", "id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "emoji": "👍", "on": "yes"},
+            "on",
+        ),
+        (
+            ReactEvent,
+            {"room": "r", "id": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "emoji": "x" * 33, "on": True},
+            "emoji",
+        ),
+    ],
+)
+def test_bad_rich_payloads_name_their_field(
+    model: type[RoomEvent], payload: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidPayload, match=rf"^{field}: "):
+        parse(model, (payload,))

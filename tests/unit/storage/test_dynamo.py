@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
@@ -10,10 +12,12 @@ from parley.storage.dynamo import (
     DynamoClient,
     StorageUnavailable,
     TableNames,
+    _table_specs,
     create_missing_tables,
     is_unavailable,
     local_credentials,
     unavailable_on_failure,
+    upgrade_messages_table,
 )
 
 
@@ -50,7 +54,9 @@ def test_unavailable_on_failure_translates_only_outages() -> None:
 
 
 def test_table_names_share_the_prefix() -> None:
-    assert TableNames.with_prefix("p-") == TableNames("p-users", "p-rooms", "p-messages")
+    assert TableNames.with_prefix("p-") == TableNames(
+        "p-users", "p-rooms", "p-messages", "p-members"
+    )
 
 
 def test_a_local_endpoint_gets_placeholder_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,4 +71,28 @@ def test_a_local_endpoint_gets_placeholder_credentials(monkeypatch: pytest.Monke
 async def test_creating_tables_is_idempotent(dynamo: DynamoClient, tables: TableNames) -> None:
     assert await create_missing_tables(dynamo, tables) == []
     description = await dynamo.describe_table(TableName=tables.messages)
-    assert description["Table"]["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
+    # Old images too (rich messages): a REMOVE becomes a tombstone, an edit is told by its text.
+    assert description["Table"]["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    indexes = description["Table"]["GlobalSecondaryIndexes"]
+    assert [(i["IndexName"], [k["AttributeName"] for k in i["KeySchema"]]) for i in indexes] == [
+        ("changes", ["room", "changedAt"])
+    ]
+
+
+async def test_a_table_of_before_rich_messages_is_upgraded(dynamo: DynamoClient) -> None:
+    names = TableNames.with_prefix(f"parley-old-{secrets.token_hex(3)}-")
+    old = next(spec for spec in _table_specs(names) if spec["TableName"] == names.messages)
+    old = {key: value for key, value in old.items() if key != "GlobalSecondaryIndexes"}
+    old["AttributeDefinitions"] = old["AttributeDefinitions"][:2]
+    old["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    await dynamo.create_table(BillingMode="PAY_PER_REQUEST", **old)
+    try:
+        said = await upgrade_messages_table(dynamo, names.messages)
+        assert said[0] == f"{names.messages}: index changes added"
+        assert "turn it to NEW_AND_OLD_IMAGES" in said[1]
+        table = (await dynamo.describe_table(TableName=names.messages))["Table"]
+        assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["changes"]
+        assert table["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"  # left alone
+        assert len(await upgrade_messages_table(dynamo, names.messages)) == 1
+    finally:
+        await dynamo.delete_table(TableName=names.messages)

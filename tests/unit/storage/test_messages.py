@@ -10,13 +10,17 @@ import pytest
 from botocore.exceptions import ClientError
 
 from parley.ids import new_ulid
-from parley.models import Message
+from parley.models import Message, Quote, Reaction
 from parley.storage.dynamo import DynamoClient, StorageUnavailable, TableNames
 from parley.storage.messages import (
     MAX_TEXT_LENGTH,
+    UNREAD_CAP,
     InvalidItem,
     Item,
     MessageStore,
+    NotApplied,
+    ParentGone,
+    ReadCounts,
     clean_text,
     from_item,
     to_item,
@@ -223,3 +227,172 @@ async def test_a_refused_request_is_not_mistaken_for_an_outage(
     invalid = ClientError({"Error": {"Code": "ValidationException"}}, "PutItem")
     with failing(dynamo, "PutItem", invalid), pytest.raises(ClientError):
         await store.put(make_message(room=room))
+
+
+# --- read state: the bounded count after a marker -----------------------------------------
+
+
+async def put_with_mentions(
+    dynamo: DynamoClient, table: str, message: Message, mentions: list[str] | None
+) -> None:
+    item = to_item(message)
+    if mentions is not None:  # as the send path writes it: lower-cased names
+        item["mentions"] = {"L": [{"S": name} for name in mentions]}
+    await dynamo.put_item(TableName=table, Item=item)
+
+
+async def test_unread_counts_others_messages_after_the_marker(
+    dynamo: DynamoClient, tables: TableNames
+) -> None:
+    store = MessageStore(dynamo, tables.messages)
+    room = new_name("unread")
+    assert await store.read_counts(room, after=None, reader="ada") == ReadCounts(0, 0, None, 0)
+    first = make_message(room=room, username="bob")
+    await store.put(first)
+    later = [
+        (make_message(room=room, username="Bob"), ["ada"]),
+        (make_message(room=room, username="ADA"), ["ada"]),  # her own: never unread
+        (make_message(room=room, username="eve"), ["bob"]),
+        (make_message(room=room, username="eve"), None),
+    ]
+    for message, mentions in later:
+        await put_with_mentions(dynamo, tables.messages, message, mentions)
+    newest = later[-1][0].id
+    counts = await store.read_counts(room, after=first.id, reader="Ada")
+    assert (counts.unread, counts.mentions, counts.last_message_id) == (3, 1, newest)
+    caught_up = await store.read_counts(room, after=newest, reader="ada")
+    assert (caught_up.unread, caught_up.last_message_id) == (0, newest)
+    from_start = await store.read_counts(room, after=None, reader="ada")
+    assert (from_start.unread, from_start.mentions) == (4, 1)
+
+
+async def test_unread_stops_at_its_cap_without_reading_the_room(
+    dynamo: DynamoClient, tables: TableNames
+) -> None:
+    store = MessageStore(dynamo, tables.messages)
+    room = new_name("busy")
+    for n in range(UNREAD_CAP + 30):
+        await store.put(make_message(room=room, username="bob", text=f"m{n}"))
+    counts = await store.read_counts(room, after=None, reader="ada")
+    assert counts.unread == UNREAD_CAP
+    assert counts.items_read == UNREAD_CAP + 1  # one page, not the room
+
+
+# --- rich messages ---------------------------------------------------------------------------
+
+
+def test_a_rich_message_round_trips_through_its_item() -> None:
+    message = replace(
+        make_message(client_id="c1"),
+        edited_at="2026-01-02T03:04:05.000Z",
+        reply_to=Quote(id=ULID, username="bob", text="the question"),
+        reactions=(Reaction("🎉", ("ada", "Bob")), Reaction("👍", ("cy",))),
+        mentions=("bob",),
+    )
+    assert from_item(to_item(message)) == message
+
+
+def test_reactions_come_in_order_of_first_use_and_empty_ones_are_not_shown() -> None:
+    item = outside_item()
+    item["reaction:👍"] = {"SS": ["zed", "Ada", "bob"]}
+    item["reactionAt:👍"] = {"N": "20"}
+    item["reaction:🎉"] = {"SS": ["ada"]}
+    item["reactionAt:🎉"] = {"N": "10"}
+    item["reaction:😀"] = {"SS": []}  # not something DynamoDB keeps, but an outside writer might
+    item["reaction:🙂"] = {"S": "not a set"}
+    item["reaction:🤗"] = {"SS": ["ada"]}  # not among the kinds: not the app's, not shown
+    item["reactionKinds"] = {"SS": ["👍", "🎉", "😀", "🙂", "🥲"]}  # 🥲: its place not yet freed
+    assert from_item(item).reactions == (
+        Reaction("🎉", ("ada",)),
+        Reaction("👍", ("Ada", "bob", "zed")),
+    )
+
+
+def test_a_deleted_item_shows_only_its_tombstone() -> None:
+    item = outside_item(deleted={"BOOL": True}, text="an outside writer left this")
+    item["reaction:👍"] = {"SS": ["ada"]}
+    message = from_item(item)
+    assert (message.deleted, message.text, message.reactions) == (True, "", ())
+    assert from_item(outside_item(deleted={"BOOL": True}, text="")).deleted
+
+
+@pytest.mark.parametrize(
+    "rich",
+    [
+        {"editedAt": "not a time"},
+        {"replyTo": {"M": {"id": {"S": "nope"}, "username": {"S": "x"}, "text": {"S": "y"}}}},
+        {"replyTo": {"S": "a string"}},
+        {"mentions": {"SS": ["ada"]}},
+        {"deleted": {"S": "true"}},
+    ],
+)
+def test_malformed_rich_fields_are_left_out_not_refused(rich: dict[str, Any]) -> None:
+    message = from_item(outside_item(**rich))
+    assert (message.edited_at, message.reply_to, message.mentions, message.deleted) == (
+        None,
+        None,
+        (),
+        False,
+    )
+
+
+async def test_a_reply_is_stored_with_its_parent_knowing_it(
+    store: MessageStore, dynamo: DynamoClient, tables: TableNames, room: str
+) -> None:
+    parent = make_message(room=room)
+    await store.put(parent)
+    reply = replace(make_message(room=room), reply_to=Quote.of(parent))
+    await store.put(reply)
+    await store.put(reply)  # a retry: stored once, no error
+    assert await store.get(room, reply.id) == reply
+    raw = await dynamo.get_item(TableName=tables.messages, Key=store._key(room, parent.id))
+    assert raw["Item"]["replies"] == {"SS": [reply.id]}
+    orphan = replace(make_message(room=room), reply_to=Quote(new_ulid(), "ada", "gone"))
+    with pytest.raises(ParentGone):
+        await store.put(orphan)
+    assert await store.get(room, orphan.id) is None
+
+
+async def test_the_last_reaction_off_frees_the_emoji(
+    store: MessageStore, dynamo: DynamoClient, tables: TableNames, room: str
+) -> None:
+    message = make_message(room=room)
+    await store.put(message)
+    await store.react(room, message.id, emoji="👍", username="ada", change=new_ulid(), now_ms=1)
+    await store.unreact(room, message.id, emoji="👍", username="ada", change=new_ulid())
+    raw = await dynamo.get_item(TableName=tables.messages, Key=store._key(room, message.id))
+    assert not [name for name in raw["Item"] if name.startswith("reaction")]
+
+
+async def test_changes_are_read_in_change_order(store: MessageStore, room: str) -> None:
+    messages = [make_message(room=room, username="ada") for _ in range(3)]
+    for message in messages:
+        await store.put(message)
+    since = new_ulid()
+    for message in reversed(messages):
+        await store.edit(
+            room,
+            message.id,
+            author="ada",
+            text="e",
+            mentions=(),
+            edited_at="2026-01-02T03:04:05.000Z",
+            change=new_ulid(),
+        )
+    first = await store.changes(room, since=since, limit=2)
+    assert [m.id for m in first.messages] == [messages[2].id, messages[1].id]
+    assert first.next is not None
+    rest = await store.changes(room, since=first.next, limit=2)
+    assert ([m.id for m in rest.messages], rest.next) == ([messages[0].id], None)
+    with pytest.raises(NotApplied) as refused_:
+        await store.edit(
+            room,
+            messages[0].id,
+            author="bob",
+            text="x",
+            mentions=(),
+            edited_at="2026-01-02T03:04:05.000Z",
+            change=new_ulid(),
+        )
+    assert refused_.value.current is not None
+    assert refused_.value.current.text == "e"

@@ -48,10 +48,10 @@ async def test_a_stored_record_keeps_only_where_the_message_is(
     # The record stays for 48 h: it must not hold the text (up to 16 KB).
     message = make_message(room="random-talk", client_id="c1", text="\U0001f600" * 4000)
     await ledger.admit(message)
-    assert await redis.strlen("sent:ada:c1") > 16000  # pending: the whole message, in bytes
+    assert await redis.strlen("sent:{u:ada}:c1") > 16000  # pending: the whole message, in bytes
     await ledger.record(message)
-    assert await redis.get("sent:ada:c1") == f"s|random-talk|{message.id}"
-    assert await redis.memory_usage("sent:ada:c1") <= 128
+    assert await redis.get("sent:{u:ada}:c1") == f"s|random-talk|{message.id}"
+    assert await redis.memory_usage("sent:{u:ada}:c1") <= 128
 
 
 async def test_a_record_in_the_former_format_still_counts_as_stored(
@@ -59,7 +59,7 @@ async def test_a_record_in_the_former_format_still_counts_as_stored(
 ) -> None:
     # Written before the records shrank ("s" + the message as JSON), still within its 48 h.
     message = make_message(client_id="c1")
-    await redis.set("sent:ada:c1", "s" + orjson.dumps(message.to_json()).decode())
+    await redis.set("sent:{u:ada}:c1", "s" + orjson.dumps(message.to_json()).decode())
     repeat = await ledger.admit(make_message(client_id="c1"))
     assert (repeat.outcome, repeat.stored) == ("stored", MessageKey(message.room, message.id))
 
@@ -95,16 +95,16 @@ async def test_records_outlive_a_day(ledger: SendLedger, redis: Redis) -> None:
     message = make_message(client_id="c1")
     await ledger.admit(message)
     assert SENT_TTL_SECONDS >= 24 * 3600
-    assert SENT_TTL_SECONDS - 5 <= await redis.ttl("sent:ada:c1") <= SENT_TTL_SECONDS
+    assert SENT_TTL_SECONDS - 5 <= await redis.ttl("sent:{u:ada}:c1") <= SENT_TTL_SECONDS
     await ledger.record(message)
-    assert SENT_TTL_SECONDS - 5 <= await redis.ttl("sent:ada:c1") <= SENT_TTL_SECONDS
+    assert SENT_TTL_SECONDS - 5 <= await redis.ttl("sent:{u:ada}:c1") <= SENT_TTL_SECONDS
 
 
 async def test_an_admitted_send_is_marked_delivered(ledger: SendLedger, redis: Redis) -> None:
     # The stream brings every stored message back; the app's own were broadcast already.
     message = make_message(client_id="c1")
     await ledger.admit(message)
-    assert not await DeliveryMarks(redis).claim_delivery(message.room, message.id)
+    assert not await DeliveryMarks(redis).claim_delivery(message)
 
 
 # --- the rate limit (GCRA) --------------------------------------------------------------
@@ -159,21 +159,24 @@ async def test_a_known_client_id_is_answered_even_when_limited(redis: Redis) -> 
 # --- delivered marks ----------------------------------------------------------------------
 
 
+MESSAGE_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+
 async def test_a_delivery_is_claimed_once(redis: Redis) -> None:
     marks = DeliveryMarks(redis)
-    assert await marks.claim_delivery("general", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
-    assert not await marks.claim_delivery("general", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
-    assert await marks.claim_delivery("random", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    assert await marks.claim_delivery(make_message(message_id=MESSAGE_ID))
+    assert not await marks.claim_delivery(make_message(message_id=MESSAGE_ID))
+    assert await marks.claim_delivery(make_message(room="random", message_id=MESSAGE_ID))
 
 
 async def test_an_unclaimed_delivery_can_be_claimed_again(redis: Redis) -> None:
     marks = DeliveryMarks(redis)
-    await marks.claim_delivery("general", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
-    await marks.unclaim_delivery("general", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
-    assert await marks.claim_delivery("general", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    await marks.claim_delivery(make_message(message_id=MESSAGE_ID))
+    await marks.unclaim_delivery(make_message(message_id=MESSAGE_ID))
+    assert await marks.claim_delivery(make_message(message_id=MESSAGE_ID))
 
 
 async def test_delivered_marks_outlive_the_stream(redis: Redis) -> None:
-    await DeliveryMarks(redis).claim_delivery("general", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
-    ttl = await redis.ttl("delivered:general:01ARZ3NDEKTSV4RRFFQ69G5FAV")
+    await DeliveryMarks(redis).claim_delivery(make_message(message_id=MESSAGE_ID))
+    ttl = await redis.ttl(f"delivered:{{u:ada}}:general:{MESSAGE_ID}")
     assert 24 * 3600 < DELIVERED_TTL_SECONDS - 5 <= ttl <= DELIVERED_TTL_SECONDS

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
-from parley.storage.throttle import LoginLimits, LoginThrottle, RegistrationThrottle
+from parley.storage.throttle import LoginLimits, LoginThrottle, RegistrationThrottle, pair_keys
 
 LIMITS = LoginLimits(
     free_failures=3, first_delay_seconds=10, per_address=20, window_seconds=600, alert_addresses=3
@@ -30,7 +30,7 @@ async def reserve(
 
 async def time_passes(redis: Redis, account: str, address: str) -> None:
     """The pair's wait is over (its failures are still counted)."""
-    await redis.hset(f"loginfail:pair:{address}:{account.lower()}", "at", 0)
+    await redis.hset(pair_keys(account, address)[0], "at", 0)
 
 
 async def test_the_free_failures_go_ahead_then_each_wait_doubles(
@@ -86,7 +86,7 @@ async def test_a_success_forgets_the_pair_and_gives_back_its_reservation(
     await throttle.succeeded(account="Ada", address=A)
     assert await throttle.reserve(account="ada", address=A) is None  # the pair starts afresh
     await throttle.succeeded(account="ada", address=A)
-    assert await redis.get(f"loginfail:address:{A}") == "2"  # the two failures still count
+    assert await redis.get(pair_keys("ada", A)[1]) == "2"  # the two failures still count
     assert await reserve(throttle, 2, "bob", A) == [None, None]
     assert await throttle.reserve(account="carol", address=A) is not None
 

@@ -13,6 +13,8 @@ export interface ChatScrollOptions {
   /** Scroll down for a new last message even when the user had scrolled up (their own send). */
   forceToBottom: boolean;
   onReachTop: () => void;
+  /** Told whenever the reader reaches the bottom (the newest message is on screen) or leaves it. */
+  onAtBottom?: (atBottom: boolean) => void;
 }
 
 export interface ChatScroll {
@@ -24,23 +26,33 @@ export interface ChatScroll {
  * Keeps a message list scrolled sensibly: new messages scroll it down only if the reader was
  * already near the bottom; older messages loaded above keep what the reader sees in place.
  */
-export function useChatScroll({ firstKey, lastKey, count, forceToBottom, onReachTop }: ChatScrollOptions): ChatScroll {
+export function useChatScroll({ firstKey, lastKey, count, forceToBottom, onReachTop, onAtBottom }: ChatScrollOptions): ChatScroll {
   const ref = useRef<HTMLDivElement | null>(null);
   const nearBottom = useRef(true);
   const fromBottom = useRef(0);
   const previous = useRef({ firstKey, lastKey, count });
 
-  const measure = (element: HTMLDivElement) => {
+  const reported = useRef<boolean | null>(null);
+  const latestOnAtBottom = useRef(onAtBottom);
+  useLayoutEffect(() => {
+    latestOnAtBottom.current = onAtBottom;
+  });
+
+  const measure = useCallback((element: HTMLDivElement) => {
     fromBottom.current = element.scrollHeight - element.scrollTop;
     nearBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight <= NEAR_BOTTOM_PX;
-  };
+    if (reported.current !== nearBottom.current) {
+      reported.current = nearBottom.current;
+      latestOnAtBottom.current?.(nearBottom.current);
+    }
+  }, []);
 
   const onScroll = useCallback(() => {
     const element = ref.current;
     if (!element) return;
     measure(element);
     if (element.scrollTop <= NEAR_TOP_PX && element.scrollHeight > element.clientHeight) onReachTop();
-  }, [onReachTop]);
+  }, [onReachTop, measure]);
 
   useLayoutEffect(() => {
     const element = ref.current;
@@ -56,7 +68,7 @@ export function useChatScroll({ firstKey, lastKey, count, forceToBottom, onReach
       element.scrollTop = element.scrollHeight;
     }
     measure(element);
-  }, [firstKey, lastKey, count, forceToBottom]);
+  }, [firstKey, lastKey, count, forceToBottom, measure]);
 
   return { ref, onScroll };
 }

@@ -30,12 +30,18 @@ export interface RoomJoinOptions {
   onJoined: (socket: ParleySocket) => void;
   /** The connection dropped: the room is no longer joined. */
   onLeft: () => void;
+  /**
+   * Whether the socket stays in the room once it is closed (the sidebar counts its unread, see
+   * useRoomTracking): then no `leave` is sent. Read when the room is closed.
+   */
+  stays?: (room: string) => boolean;
 }
 
 interface RoomVisit {
   join: () => void;
   disconnected: () => void;
-  end: () => void;
+  /** The visit is over; `leave`: the socket leaves the room too. */
+  end: (leave: boolean) => void;
 }
 
 // Leaving is deferred by a task so that an immediate re-join of the same room (React's
@@ -71,7 +77,9 @@ export function catchUpFrom(newestSeen: string | null): string {
   return newestSeen === null ? ZERO_ULID : ulidAt(ulidTime(newestSeen) - VISIBILITY_BOUND_MS);
 }
 
-export function useRoomJoin({ room, socket, dispatch, latest, onJoined, onLeft }: RoomJoinOptions): void {
+const never = () => false;
+
+export function useRoomJoin({ room, socket, dispatch, latest, onJoined, onLeft, stays = never }: RoomJoinOptions): void {
   const { expire } = useAuth();
   const visit = useRef<RoomVisit | null>(null);
 
@@ -83,9 +91,9 @@ export function useRoomJoin({ room, socket, dispatch, latest, onJoined, onLeft }
     if (socket.connected) current.join();
     return () => {
       visit.current = null;
-      current.end();
+      current.end(!stays(room));
     };
-  }, [socket, room, dispatch, latest, onJoined, onLeft, expire]);
+  }, [socket, room, dispatch, latest, onJoined, onLeft, expire, stays]);
 
   useSocketEvent(socket, 'connect', () => visit.current?.join());
   useSocketEvent(socket, 'disconnect', () => visit.current?.disconnected());
@@ -103,7 +111,7 @@ function visitRoom({
   onJoined,
   onLeft,
   expire,
-}: Omit<RoomJoinOptions, 'socket'> & { socket: ParleySocket; expire: () => void }): RoomVisit {
+}: Omit<RoomJoinOptions, 'socket' | 'stays'> & { socket: ParleySocket; expire: () => void }): RoomVisit {
   let active = true;
   let everJoined = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -162,11 +170,11 @@ function visitRoom({
       onLeft();
       dispatch({ type: 'disconnected', room });
     },
-    end() {
+    end(leave) {
       active = false;
       clearTimeout(retryTimer);
       clearTimeout(catchUpTimer);
-      leaveSoon(socket, room);
+      if (leave) leaveSoon(socket, room);
     },
   };
 }

@@ -16,7 +16,12 @@ export interface RoomMessages extends Omit<RoomMessagesState, 'room'> {
   loadOlder: () => void;
 }
 
-export function useRoomMessages(room: string): RoomMessages {
+export interface RoomMessagesOptions {
+  /** Whether the socket stays in a room after it is closed (see useRoomJoin). */
+  stays?: (room: string) => boolean;
+}
+
+export function useRoomMessages(room: string, { stays }: RoomMessagesOptions = {}): RoomMessages {
   const socket = useSocket();
   const [state, dispatch] = useReducer(roomMessagesReducer, room, initialRoomState);
   // State for the current room only: until the reset below is processed, nothing of the
@@ -32,7 +37,7 @@ export function useRoomMessages(room: string): RoomMessages {
   useEffect(() => dispatch({ type: 'reset', room }), [room]);
 
   const outbox = useOutbox({ room, socket, dispatch, latest });
-  useRoomJoin({ room, socket, dispatch, latest, onJoined: outbox.joined, onLeft: outbox.left });
+  useRoomJoin({ room, socket, dispatch, latest, onJoined: outbox.joined, onLeft: outbox.left, stays });
 
   const loadOlder = useCallback(() => {
     const { hasOlder, loadingOlder, messages } = latest.current;

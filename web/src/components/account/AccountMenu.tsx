@@ -1,10 +1,16 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
+import { useNotificationSetting } from '../../hooks/useNotifications';
 import { SESSIONS_PATH } from './SessionsPage';
 
-/** The account disclosure in the chat header: a button **Account** showing a link **Sessions**. */
+/**
+ * The account disclosure in the chat header: a button **Account** showing a link **Sessions** and
+ * the setting **Notify me of direct messages and mentions** (the browser asks for permission when it
+ * is turned on: a user's gesture, never on load).
+ */
 export function AccountMenu() {
   const [open, setOpen] = useState(false);
+  const notifications = useNotificationSetting();
   const panelId = useId();
   const rootRef = useRef<HTMLDivElement | null>(null);
 
@@ -41,6 +47,25 @@ export function AccountMenu() {
             Sessions
           </Link>
         </li>
+        {notifications.permission !== 'unsupported' && (
+          <li>
+            <label className="checkbox">
+              <input
+                type="checkbox"
+                checked={notifications.enabled}
+                disabled={notifications.permission === 'denied'}
+                aria-describedby={notifications.permission === 'denied' ? `${panelId}-denied` : undefined}
+                onChange={(event) => notifications.toggle(event.target.checked)}
+              />
+              Notify me of direct messages and mentions
+            </label>
+            {notifications.permission === 'denied' && (
+              <p id={`${panelId}-denied`} className="hint">
+                Notifications are blocked in this browser’s site settings.
+              </p>
+            )}
+          </li>
+        )}
       </ul>
     </div>
   );

@@ -312,7 +312,9 @@ describe('ChatRoom: rooms', () => {
         return { status: 201, body: room };
       },
     });
-    await user.type(screen.getByLabelText('New room'), 'Book Club');
+    // The contract's second wave: **New room** is a button opening a dialog with **Name**.
+    await user.click(screen.getByRole('button', { name: 'New room' }));
+    await user.type(screen.getByLabelText('Name'), 'Book Club');
     await user.click(screen.getByRole('button', { name: 'Create' }));
     await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/rooms/book-club'));
     expect(fetch.callsTo('POST', '/api/rooms')[0]!.body).toEqual({ name: 'Book Club' });
@@ -324,7 +326,8 @@ describe('ChatRoom: rooms', () => {
     const { user } = await joined([], '/', {
       'POST /api/rooms': { status: 409, body: { error: 'Room already exists' } },
     });
-    await user.type(screen.getByLabelText('New room'), 'general');
+    await user.click(screen.getByRole('button', { name: 'New room' }));
+    await user.type(screen.getByLabelText('Name'), 'general');
     await user.click(screen.getByRole('button', { name: 'Create' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('Room already exists');
   });

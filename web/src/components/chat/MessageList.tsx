@@ -1,3 +1,4 @@
+import { Fragment } from 'react';
 import { useChatScroll } from '../../hooks/useChatScroll';
 import type { ChatMessage } from '../../lib/messages';
 import { MessageItem } from './MessageItem';
@@ -14,10 +15,24 @@ interface MessageListProps {
   olderError: string | null;
   onLoadOlder: () => void;
   onRetry: (clientId: string) => void;
+  /**
+   * Where the user had read up to when the room was opened (undefined: no divider): a **New
+   * messages** divider goes above the first later message of someone else.
+   */
+  unreadAfter?: string | null;
+  onAtBottom?: (atBottom: boolean) => void;
 }
 
 const isOwn = (message: ChatMessage, me: string | null) =>
   me !== null && message.username.toLowerCase() === me.toLowerCase();
+
+/** The key of the first message of someone else after `lastRead`, or null. */
+export function firstUnreadKey(messages: readonly ChatMessage[], me: string | null, lastRead: string | null): string | null {
+  const first = messages.find(
+    (message) => message.id !== null && (lastRead === null || message.id > lastRead) && !isOwn(message, me),
+  );
+  return first?.key ?? null;
+}
 
 function emptyText(joined: boolean, unavailable: boolean): string {
   if (unavailable) return 'This room cannot be shown.';
@@ -25,7 +40,8 @@ function emptyText(joined: boolean, unavailable: boolean): string {
 }
 
 export function MessageList(props: MessageListProps) {
-  const { messages, me, hasOlder, loadingOlder, onLoadOlder, onRetry } = props;
+  const { messages, me, hasOlder, loadingOlder, onLoadOlder, onRetry, unreadAfter, onAtBottom } = props;
+  const dividerBefore = unreadAfter === undefined ? null : firstUnreadKey(messages, me, unreadAfter);
   const last = messages.at(-1);
   const { ref, onScroll } = useChatScroll({
     firstKey: messages[0]?.key,
@@ -33,6 +49,7 @@ export function MessageList(props: MessageListProps) {
     count: messages.length,
     forceToBottom: last !== undefined && last.status === 'pending' && isOwn(last, me),
     onReachTop: hasOlder && !loadingOlder ? onLoadOlder : noop,
+    onAtBottom,
   });
 
   return (
@@ -56,7 +73,14 @@ export function MessageList(props: MessageListProps) {
       ) : (
         <ol className="message-list">
           {messages.map((message) => (
-            <MessageItem key={message.key} message={message} own={isOwn(message, me)} onRetry={onRetry} />
+            <Fragment key={message.key}>
+              {message.key === dividerBefore && (
+                <li className="unread-divider" role="separator" aria-label="New messages" data-testid="unread-divider">
+                  <span aria-hidden="true">New messages</span>
+                </li>
+              )}
+              <MessageItem message={message} own={isOwn(message, me)} onRetry={onRetry} />
+            </Fragment>
           ))}
         </ol>
       )}
