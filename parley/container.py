@@ -4,6 +4,8 @@ Lambdas alike. Entry points ask it for what they need and wire nothing themselve
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -25,7 +27,7 @@ from parley.realtime.emitter import RedisEmitter
 from parley.realtime.namespace import ChatNamespace
 from parley.realtime.server import SocketServer
 from parley.services import Services
-from parley.storage.dynamo import TableNames, open_client
+from parley.storage.dynamo import StorageUnavailable, TableNames, open_client
 from parley.storage.members import MemberStore
 from parley.storage.messages import MessageStore
 from parley.storage.presence import PresenceStore
@@ -36,6 +38,8 @@ from parley.storage.sessions import SessionStore
 from parley.storage.stream_state import StreamCheckpoints, StreamLease
 from parley.storage.throttle import LoginLimits, LoginThrottle, RegistrationThrottle
 from parley.storage.users import UserStore
+
+log = logging.getLogger(__name__)
 
 # A burst (500 sockets leaving at once) waits for a connection instead of failing with "Too
 # many connections", as redis-py's default pool does past its limit (bench/README.md).
@@ -120,10 +124,11 @@ class Container:
         async with self._open_services() as services:
             # Registration makes each new account a member of general in one transaction,
             # so general must exist wherever accounts are made (one conditional put).
-            await services.rooms.ensure_general()
-            if self._sockets is None:
+            if self._sockets is None:  # a Lambda invocation: answer 503 at once instead
+                await services.rooms.ensure_general()
                 reach = self._reach_through_redis(services)
             else:
+                await _ensure_general(services)
                 reach = self._serve(self._sockets, services)
             async with reach as running:
                 yield running
@@ -280,3 +285,19 @@ class Container:
             )
             async with running_in_background(consumer):
                 yield consumer
+
+
+# An instance starting while DynamoDB is slow or restarting waits for it a little
+# (1 + 2 + 4 + 8 s) before giving up, rather than exiting on the first timeout.
+_START_RETRY_SECONDS = (1.0, 2.0, 4.0, 8.0)
+
+
+async def _ensure_general(services: Services) -> None:
+    for pause in _START_RETRY_SECONDS:
+        try:
+            await services.rooms.ensure_general()
+            return
+        except StorageUnavailable as exc:
+            log.warning("start: DynamoDB did not answer (%s); again in %.0f s", exc, pause)
+            await asyncio.sleep(pause)
+    await services.rooms.ensure_general()

@@ -22,6 +22,10 @@ MAX_ROOMS_PER_SOCKET = 100
 # Sockets at once on this instance: per session (a browser's tabs) and per client address (an
 # office behind one NAT has many people).
 MAX_SOCKETS_PER_SESSION = 20
+# Events of one socket being handled at once (sent without waiting for their acks): past this,
+# more are refused with `rate_limited` at once, so a client cannot queue work (and DynamoDB
+# calls) on the server faster than it is done. A sidebar's joins stay below it (web/).
+MAX_EVENTS_IN_FLIGHT = 32
 MAX_SOCKETS_PER_ADDRESS = 200
 
 
@@ -34,8 +38,9 @@ class Budget:
 # Per socket, and per user over all their sockets on this instance. Generous for people (a
 # reconnect rejoins its rooms, typing is sent as keys are pressed): they bound machines.
 SOCKET_BUDGETS = {
-    # A client joins every room of its sidebar (at most MAX_ROOMS_PER_SOCKET) on each connect.
-    "join": Budget(10, 120),
+    # A client also joins every room of its sidebar (at most MAX_ROOMS_PER_SOCKET) on each
+    # connect, paced to this budget; a join costs two key lookups (the policy) and a query.
+    "join": Budget(5, 30),
     "leave": Budget(5, 30),
     "message": Budget(20, 60),
     "typing": Budget(10, 30),

@@ -25,6 +25,7 @@ from parley.models import MessageJSON
 from parley.realtime.channels import room_channel, session_channel, user_channel
 from parley.realtime.handshake import client_address, cookie_value, origin_allowed, refusal
 from parley.realtime.limits import (
+    MAX_EVENTS_IN_FLIGHT,
     MAX_ROOMS_PER_SOCKET,
     MAX_SOCKETS_PER_ADDRESS,
     MAX_SOCKETS_PER_SESSION,
@@ -100,6 +101,7 @@ class Connection:
     budgets: Buckets = field(default_factory=lambda: Buckets(SOCKET_BUDGETS))
     strikes: TokenBucket = field(default_factory=lambda: TokenBucket(STRIKES))
     dropping: bool = False
+    in_flight: int = 0  # events admitted and not yet answered
 
     def presence(self, sid: str, room: str) -> PresenceEntry:
         return PresenceEntry(room=room, sid=sid, username=self.username)
@@ -187,6 +189,12 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             return None  # the handler answers `unauthorized`
         if connection.dropping:
             return Problem(ErrorCode.RATE_LIMITED, "Rate limit: disconnecting")
+        if connection.in_flight >= MAX_EVENTS_IN_FLIGHT:
+            return Problem(
+                ErrorCode.RATE_LIMITED,
+                f"Too many events awaiting their acks (at most {MAX_EVENTS_IN_FLIGHT})",
+                retry_after=1,
+            )
         now = time.monotonic()
         wait = connection.budgets.take(event, now)
         if not wait:
@@ -196,6 +204,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 self.user_budgets[connection.username] = user
             wait = user.take(event, now)
         if not wait:
+            connection.in_flight += 1  # until its handler answers (`guarded`)
             return None
         if connection.strikes.take(now):
             connection.dropping = True
@@ -242,6 +251,19 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         connection = self.connections.get(sid)
         if connection is None:
             return failure(ErrorCode.UNAUTHORIZED, "not connected")
+        try:
+            return await self._answer(sid, connection, args, model, action)
+        finally:
+            connection.in_flight = max(connection.in_flight - 1, 0)
+
+    async def _answer(
+        self,
+        sid: str,
+        connection: Connection,
+        args: tuple[Any, ...],
+        model: type[Event],
+        action: Callable[[str, Connection, Event], Awaitable[Ack]],
+    ) -> Ack:
         request_id.set(f"sio-{sid}")  # each event runs in a task of its own
         try:
             if await self.services.sessions.touch(connection.session_key) is None:

@@ -9,10 +9,10 @@ import { useSocketEvent } from './useSocketEvent';
 
 /** A socket may be in at most 100 rooms (docs/reference.md): one is kept for an open public room. */
 export const MAX_TRACKED_ROOMS = 99;
-// The server allows a socket 120 joins at once, then 10 a second (docs/reference.md): stay below
+// The server allows a socket 30 joins at once, then 5 a second (docs/reference.md): stay below
 // both, the open room included.
-const JOIN_BURST = 100;
-const JOINS_PER_SECOND = 8;
+const JOIN_BURST = 25;
+const JOINS_PER_SECOND = 4;
 const RETRY_MS = 2_000;
 
 /** Which rooms to stay in: `general`, then the most recently active, at most MAX_TRACKED_ROOMS. */
