@@ -98,7 +98,7 @@ screenshots: $(PY_STAMP) $(WEB_BUILD)
 # The long soak: more clients for longer (see tests/faults/test_soak.py).
 soak: $(PY_STAMP)
 	PARLEY_SOAK_CLIENTS=$${PARLEY_SOAK_CLIENTS:-200} PARLEY_SOAK_SECONDS=$${PARLEY_SOAK_SECONDS:-120} \
-		$(BIN)/pytest tests/faults/test_soak.py -s
+		$(BIN)/pytest tests/faults/test_soak.py -s -m "soak or not soak"
 
 # Load benchmarks against a real `parley serve` (see bench/README.md); results in bench/results/.
 bench: $(PY_STAMP)

@@ -42,6 +42,9 @@ async def test_soak_with_churn_loses_nothing(app: AppServer, start_server: Start
     await soak([app, start_server()], clients=CLIENTS)
 
 
+# In `make soak` only: beside the rest of `make test` on a 2-core machine, the slow instance's
+# sends can outlast their retries' patience (it passes alone, and failed once in a full run).
+@pytest.mark.soak
 @pytest.mark.timeout(300 + SECONDS * 3)
 async def test_soak_with_late_writes_loses_nothing(
     app: AppServer, start_server: StartApp, dynamodb_endpoint: str | None
