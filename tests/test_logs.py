@@ -3,6 +3,7 @@ PARLEY_LOG_FORMAT to choose; the address of `parley dev` on its own line at the 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ import pytest
 from parley.config import ConfigError, load_settings
 from parley.devstack.services import free_port
 from parley.logs import HEADLINE, JsonFormatter, LogFormat, TextFormatter, chosen_format
+from tests.conftest import separate_tables
 from tests.test_cli import CLEAN_ENV
 
 READABLE = re.compile(r"^\d\d:\d\d:\d\d (INFO|WARNING|ERROR) +[\w.]+: \S")
@@ -91,12 +93,18 @@ def read_until(fd: int, marker: bytes, seconds: float) -> bytes:
     return seen
 
 
-def test_dev_on_a_terminal_prints_the_address_first_then_readable_lines(
-    base_env: dict[str, str], tables: object, tmp_path: Path
+async def test_dev_on_a_terminal_prints_the_address_first_then_readable_lines(
+    base_env: dict[str, str], tmp_path: Path
 ) -> None:
+    # Against the test session's Redis and DynamoDB (dev starts nothing of its own), with
+    # tables of its own: dev migrates its tables at start, which on the session's shared
+    # tables means every account the other suites registered.
+    async with separate_tables(base_env, "dev") as env:
+        await asyncio.to_thread(dev_on_a_terminal, {**CLEAN_ENV, **env}, tmp_path)
+
+
+def dev_on_a_terminal(env: dict[str, str], tmp_path: Path) -> None:
     port = free_port()
-    # Against the test session's Redis and DynamoDB: dev starts nothing of its own.
-    env = {**CLEAN_ENV, **base_env}
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "parley", "dev", "--port", str(port), "--data-dir", str(tmp_path)],
