@@ -8,7 +8,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Literal, Protocol
 
@@ -173,16 +173,18 @@ class Messenger:
         self._in_flight += 1
         self._idle.clear()
         try:
-            quote = await self._quote(room, reply_to) if reply_to is not None else None
-            mentions = await self._mentions.resolve(room, text)
-            return await self._send(
-                username=username,
+            # The message but for its id (and so its time), drawn when its turn is taken.
+            draft = Message(
+                id="",
                 room=room,
+                username=username,
                 text=text,
+                created_at="",
                 client_id=client_id,
-                quote=quote,
-                mentions=mentions,
+                reply_to=await self._quote(room, reply_to) if reply_to is not None else None,
+                mentions=await self._mentions.resolve(room, text),
             )
+            return await self._send(draft)
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
@@ -198,27 +200,10 @@ class Messenger:
             raise SendRefused(ErrorCode.CONFLICT, "replyTo: that message was deleted")
         return Quote.of(parent)
 
-    async def _send(
-        self,
-        *,
-        username: str,
-        room: str,
-        text: str,
-        client_id: str,
-        quote: Quote | None,
-        mentions: tuple[str, ...],
-    ) -> Message:
-        ticket = _Ticket(room, *self._sequencer.draw(room))
+    async def _send(self, draft: Message) -> Message:
+        ticket = _Ticket(draft.room, *self._sequencer.draw(draft.room))
         try:
-            message, is_new = await self._store_once(
-                username=username,
-                room=room,
-                text=text,
-                client_id=client_id,
-                quote=quote,
-                mentions=mentions,
-                ticket=ticket,
-            )
+            message, is_new = await self._store_once(draft, ticket)
         except BaseException:
             await ticket.in_turn(_nothing)
             raise
@@ -247,31 +232,12 @@ class Messenger:
         created = ulid_datetime(message.id).timestamp()
         self._metrics.delivery_seconds.observe(max(time.time() - created, 0.0))
 
-    async def _store_once(
-        self,
-        *,
-        username: str,
-        room: str,
-        text: str,
-        client_id: str,
-        quote: Quote | None,
-        mentions: tuple[str, ...],
-        ticket: _Ticket,
-    ) -> tuple[Message, bool]:
+    async def _store_once(self, draft: Message, ticket: _Ticket) -> tuple[Message, bool]:
         """The message for this clientId, and whether this call stored it."""
 
         def intended() -> Message:
             message_id = self._fresh(ticket)
-            return Message(
-                id=message_id,
-                room=room,
-                username=username,
-                text=text,
-                created_at=iso_utc(ulid_datetime(message_id)),
-                client_id=client_id,
-                reply_to=quote,
-                mentions=mentions,
-            )
+            return replace(draft, id=message_id, created_at=iso_utc(ulid_datetime(message_id)))
 
         recorded, state = await self._admit(intended)
         if state == "stored":
