@@ -209,12 +209,12 @@ class Container:
             await emitter.close()
 
     @staticmethod
-    def _messenger(services: Services, broadcaster: Broadcaster, notifier: Notifier) -> Messenger:
+    def _messenger(services: Services, broadcaster: Broadcaster, mentions: Mentions) -> Messenger:
         return Messenger(
             messages=services.messages,
             ledger=services.ledger,
             broadcaster=broadcaster,
-            mentions=Mentions(services.members, notifier),
+            mentions=mentions,
             metrics=services.metrics,
         )
 
@@ -236,7 +236,7 @@ class Container:
         async with self._open_emitter() as emitter:
             yield Running(
                 services=services,
-                messenger=self._messenger(services, emitter, emitter),
+                messenger=self._messenger(services, emitter, Mentions(services.members, emitter)),
                 broadcaster=emitter,
                 end_session=emitter.end_session,
                 conversations=self._conversations(services, emitter),
@@ -246,13 +246,14 @@ class Container:
     async def _serve(self, sockets: SocketServer, services: Services) -> AsyncIterator[Running]:
         """This process holds the sockets: the chat namespace answers their events, and the
         stream consumer (unless another runner reads the stream) broadcasts outside writes."""
-        messenger = self._messenger(services, sockets, sockets)
+        mentions = Mentions(services.members, sockets)
+        messenger = self._messenger(services, sockets, mentions)
         conversations = self._conversations(services, sockets)
         editor = Editor(
             messages=services.messages,
             deliveries=services.deliveries,
             broadcaster=sockets,
-            mentions=Mentions(services.members, sockets),
+            mentions=mentions,
         )
         namespace = ChatNamespace(services, messenger, conversations, editor)
         async with AsyncExitStack() as stack:

@@ -1,6 +1,6 @@
 """Conversations: rooms with members, private rooms, direct messages, roles, bans and read
 markers (docs/design/conversations.md, "The service"). One method per HTTP route, plus what
-the socket side asks (`access`, `join`, `mark_read`, `members_among`). Every method reaches its
+the socket side asks (`access`, `join`, `mark_read`). Every method reaches its
 room through `access`, which asks the one policy function (parley.access); events go out
 through a Notifier, to a user's sockets on every instance or to a room's."""
 
@@ -177,10 +177,6 @@ class Conversations:
         authorize(action, room, standing, target, room_id=room_id)
         assert room is not None
         return Access(room, standing, membership)
-
-    async def members_among(self, room_id: str, usernames: Iterable[str]) -> set[str]:
-        """Which of these (lower-cased) names are members of the room: one BatchGetItem."""
-        return await self.members.among(room_id, usernames)
 
     # ------------------------------------------------------------ rooms
 

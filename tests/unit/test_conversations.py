@@ -174,11 +174,3 @@ async def test_the_read_marker_moves_forward_only_and_tells_the_user(
     with pytest.raises(Refused) as elsewhere:
         await service.mark_read(bob, room.id, make_message(room="general").id)
     assert elsewhere.value.problem.code == "not_found"
-
-
-async def test_members_among_answers_for_members_only(service: Conversations) -> None:
-    ada, bob, eve = await person(service), await person(service), await person(service)
-    room = (await service.create_room(ada, name=new_name("m"), kind=Kind.PRIVATE)).room
-    await service.add_member(ada, room.id, bob)
-    found = await service.members_among(room.id, [ada.lower(), bob.lower(), eve.lower()])
-    assert found == {ada.lower(), bob.lower()}
