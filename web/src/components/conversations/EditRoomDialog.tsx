@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../../api';
-import { errorText } from '../../errors';
 import type { Room } from '../../types';
+import { useDialogSubmit } from '../../hooks/useDialogSubmit';
 import { Dialog } from './Dialog';
+import { DialogActions } from './DialogActions';
 
 interface EditRoomDialogProps {
   room: { id: string; name: string; topic: string };
@@ -14,8 +15,7 @@ interface EditRoomDialogProps {
 export function EditRoomDialog({ room, onClose, onSaved }: EditRoomDialogProps) {
   const [name, setName] = useState(room.name);
   const [topic, setTopic] = useState(room.topic);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit } = useDialogSubmit();
 
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -28,17 +28,7 @@ export function EditRoomDialog({ room, onClose, onSaved }: EditRoomDialogProps) 
       onClose();
       return;
     }
-    setBusy(true);
-    api.updateRoom(room.id, changes).then(
-      (saved) => {
-        setBusy(false);
-        onSaved(saved);
-      },
-      (failure: unknown) => {
-        setBusy(false);
-        setError(errorText(failure));
-      },
-    );
+    submit(() => api.updateRoom(room.id, changes), onSaved);
   };
 
   return (
@@ -48,19 +38,14 @@ export function EditRoomDialog({ room, onClose, onSaved }: EditRoomDialogProps) 
         <input id="edit-room-name" data-autofocus type="text" maxLength={64} value={name} onChange={(event) => setName(event.target.value)} />
         <label htmlFor="edit-room-topic">Topic</label>
         <input id="edit-room-topic" type="text" maxLength={250} value={topic} onChange={(event) => setTopic(event.target.value)} />
-        {error && (
-          <p className="field-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="button subtle" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button primary" disabled={busy || !name.trim()}>
-            {busy ? 'Saving…' : 'Save'}
-          </button>
-        </div>
+        <DialogActions
+          error={error}
+          busy={busy}
+          disabled={!name.trim()}
+          label="Save"
+          busyLabel="Saving…"
+          onCancel={onClose}
+        />
       </form>
     </Dialog>
   );

@@ -2,7 +2,9 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, api } from '../../api';
 import { errorText } from '../../errors';
 import type { Room } from '../../types';
+import { useDialogSubmit } from '../../hooks/useDialogSubmit';
 import { Dialog } from './Dialog';
+import { DialogActions } from './DialogActions';
 
 interface NewMessageDialogProps {
   onClose: () => void;
@@ -18,25 +20,13 @@ function startError(failure: unknown, username: string): string {
 /** The dialog **New message**: starts (or reopens) the direct messages with one person. */
 export function NewMessageDialog({ onClose, onStarted }: NewMessageDialogProps) {
   const [username, setUsername] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit } = useDialogSubmit();
   const trimmed = username.trim().replace(/^@/, '');
 
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    if (!trimmed || busy) return;
-    setBusy(true);
-    setError(null);
-    api.startDm(trimmed).then(
-      (room) => {
-        setBusy(false);
-        onStarted(room);
-      },
-      (failure: unknown) => {
-        setBusy(false);
-        setError(startError(failure, trimmed));
-      },
-    );
+    if (!trimmed) return;
+    submit(() => api.startDm(trimmed), onStarted, (failure) => startError(failure, trimmed));
   };
 
   return (
@@ -56,19 +46,15 @@ export function NewMessageDialog({ onClose, onStarted }: NewMessageDialogProps) 
           aria-invalid={error ? true : undefined}
           aria-describedby={error ? 'new-dm-error' : undefined}
         />
-        {error && (
-          <p id="new-dm-error" className="field-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="button subtle" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button primary" disabled={!trimmed || busy}>
-            {busy ? 'Starting…' : 'Start'}
-          </button>
-        </div>
+        <DialogActions
+          error={error}
+          errorId="new-dm-error"
+          busy={busy}
+          disabled={!trimmed}
+          label="Start"
+          busyLabel="Starting…"
+          onCancel={onClose}
+        />
       </form>
     </Dialog>
   );

@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { api } from '../../api';
-import { errorText } from '../../errors';
 import type { Room } from '../../types';
+import { useDialogSubmit } from '../../hooks/useDialogSubmit';
 import { Dialog } from './Dialog';
+import { DialogActions } from './DialogActions';
 
 const MAX_ROOM_NAME = 64;
 const MAX_TOPIC = 250;
@@ -17,27 +18,15 @@ export function NewRoomDialog({ onClose, onCreated }: NewRoomDialogProps) {
   const [name, setName] = useState('');
   const [topic, setTopic] = useState('');
   const [isPrivate, setPrivate] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit } = useDialogSubmit();
   const trimmed = name.trim();
 
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    if (!trimmed || busy) return;
-    setBusy(true);
-    setError(null);
+    if (!trimmed) return;
     // Only what differs from the default (a public room without topic) is sent.
     const options = { ...(isPrivate && { kind: 'private' as const }), ...(topic.trim() && { topic: topic.trim() }) };
-    api.createRoom(trimmed, options).then(
-      (room) => {
-        setBusy(false);
-        onCreated(room);
-      },
-      (failure: unknown) => {
-        setBusy(false);
-        setError(errorText(failure));
-      },
-    );
+    submit(() => api.createRoom(trimmed, options), onCreated);
   };
 
   return (
@@ -73,19 +62,15 @@ export function NewRoomDialog({ onClose, onCreated }: NewRoomDialogProps) {
         <p className="hint">
           {isPrivate ? 'Only people you add can find and read it.' : 'Anyone can find it under Browse rooms.'}
         </p>
-        {error && (
-          <p id="new-room-error" className="field-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="button subtle" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button primary" disabled={!trimmed || busy}>
-            {busy ? 'Creating…' : 'Create'}
-          </button>
-        </div>
+        <DialogActions
+          error={error}
+          errorId="new-room-error"
+          busy={busy}
+          disabled={!trimmed}
+          label="Create"
+          busyLabel="Creating…"
+          onCancel={onClose}
+        />
       </form>
     </Dialog>
   );
