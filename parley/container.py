@@ -122,12 +122,13 @@ class Container:
     async def open(self) -> AsyncIterator[Running]:
         """Everything the HTTP app and the chat namespace use."""
         async with self._open_services() as services:
-            # Registration makes each new account a member of general in one transaction,
-            # so general must exist wherever accounts are made (one conditional put).
-            if self._sockets is None:  # a Lambda invocation: answer 503 at once instead
-                await services.rooms.ensure_general()
+            if self._sockets is None:
                 reach = self._reach_through_redis(services)
             else:
+                # Registration makes each new account a member of general in one
+                # transaction, so general must exist: every instance makes sure at its start
+                # (as `parley tables create` and `parley migrate` do), not each Lambda
+                # invocation, which would add a write to every HTTP request there.
                 await _ensure_general(services)
                 reach = self._serve(self._sockets, services)
             async with reach as running:
