@@ -13,7 +13,14 @@ import pytest
 import socketio
 
 from parley.realtime import namespace
-from parley.realtime.limits import SOCKET_BUDGETS, STRIKES, USER_BUDGETS, Budget, TokenBucket
+from parley.realtime.limits import (
+    MAX_EVENTS_IN_FLIGHT,
+    SOCKET_BUDGETS,
+    STRIKES,
+    USER_BUDGETS,
+    Budget,
+    TokenBucket,
+)
 from parley.realtime.namespace import MAX_HISTORY_ACK_BYTES, history_within_bytes
 from parley.realtime.protocol import CLIENT_EVENTS
 from tests.realtime.client import ChatClient
@@ -155,3 +162,41 @@ async def test_sockets_per_address_are_capped(
         "message": "too many connections",
         "data": {"code": "rate_limited"},
     }
+
+
+async def test_events_past_those_in_flight_are_refused_at_once(
+    person: Person, open_tab: Tab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that sends without waiting for acks gets at most MAX_EVENTS_IN_FLIGHT events
+    handled at once; the rest are refused before any work is queued for them."""
+    release, started = asyncio.Event(), []
+
+    async def held(self: namespace.ChatNamespace, *args: object) -> dict[str, bool]:
+        started.append(1)
+        await release.wait()  # the app runs in this process: the handler stays in flight
+        return {"ok": True}
+
+    # `message`: its budget's burst (60) is above what is sent here, so only the cap refuses.
+    monkeypatch.setattr(namespace.ChatNamespace, "_message", held)
+    tab = await open_tab(person)
+    await tab.join()
+    sends = [
+        asyncio.create_task(
+            tab.call("message", {"room": "general", "text": "hi", "clientId": f"c{n}"})
+        )
+        for n in range(MAX_EVENTS_IN_FLIGHT + 8)
+    ]
+    refused = [await sends[i] for i in range(MAX_EVENTS_IN_FLIGHT, len(sends))]
+    for _ in range(200):  # the admitted ones' handlers all get going
+        if len(started) >= MAX_EVENTS_IN_FLIGHT:
+            break
+        await asyncio.sleep(0.01)
+    assert len(started) == MAX_EVENTS_IN_FLIGHT
+    for ack in refused:
+        assert ack["ok"] is False
+        assert ack["code"] == "rate_limited"
+        assert ack["retryAfter"] == 1
+    release.set()
+    answered = [await send for send in sends[:MAX_EVENTS_IN_FLIGHT]]
+    assert answered == [{"ok": True}] * MAX_EVENTS_IN_FLIGHT
+    assert await tab.call("typing", {"room": "general"}) == {"ok": True}  # room again
