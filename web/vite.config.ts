@@ -58,5 +58,8 @@ export default defineConfig({
     css: false,
     restoreMocks: true,
     unstubGlobals: true,
+    // A bound on a hung test, not a speed check: on a loaded 2-core machine a jsdom test with
+    // typed input can take longer than the default 5 s.
+    testTimeout: 30_000,
   },
 });
