@@ -140,16 +140,18 @@ def _tables_create(settings: Settings) -> int:
 
 
 async def _create_tables(settings: Settings) -> list[str]:
-    """Missing tables, and the data in the current shape (`parley migrate`)."""
-    return (await _migrated(settings)).tables_created
+    """Missing tables, and the data in the current shape (`parley migrate`) unless a finished
+    migration is recorded: one GetItem then, not a read of every user at each start."""
+    return (await _migrated(settings, unless_done=True)).tables_created
 
 
-async def _migrated(settings: Settings) -> Migration:
+async def _migrated(settings: Settings, *, unless_done: bool = False) -> Migration:
     from parley.storage.dynamo import TableNames, open_client
     from parley.storage.migrate import migrate
 
     async with open_client(settings) as client:
-        return await migrate(client, TableNames.with_prefix(settings.table_prefix))
+        names = TableNames.with_prefix(settings.table_prefix)
+        return await migrate(client, names, unless_done=unless_done)
 
 
 def _migrate(settings: Settings) -> int:

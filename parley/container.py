@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -100,11 +100,29 @@ class Running:
 @dataclass(frozen=True)
 class Delivery:
     """What the stream Lambda needs, and nothing that would slow its start (no DynamoDB
-    client): the "delivered once" marks, and a broadcaster whose failed publish raises, so
-    the record is retried instead of lost."""
+    client until a text names someone): the "delivered once" marks, a broadcaster whose
+    failed publish raises, so the record is retried instead of lost, and the mentions."""
 
     marks: DeliveryMarks
     broadcaster: RedisEmitter
+    mentions: Mentions
+
+
+class MembersOnDemand:
+    """The member store of a Lambda invocation, its DynamoDB client opened at the first
+    lookup: most messages name nobody, and Mentions asks nothing of a text that does not."""
+
+    def __init__(self, settings: Settings, stack: AsyncExitStack) -> None:
+        self._settings = settings
+        self._stack = stack
+        self._store: MemberStore | None = None
+
+    async def among(self, room_id: str, usernames: Iterable[str]) -> set[str]:
+        if self._store is None:
+            dynamo = await self._stack.enter_async_context(open_client(self._settings))
+            tables = TableNames.with_prefix(self._settings.table_prefix)
+            self._store = MemberStore(dynamo, tables.members, rooms_table=tables.rooms)
+        return await self._store.among(room_id, usernames)
 
 
 class Container:
@@ -139,7 +157,8 @@ class Container:
         async with AsyncExitStack() as stack:
             redis = self._redis(stack)
             emitter = await stack.enter_async_context(self._open_emitter())
-            yield Delivery(marks=DeliveryMarks(redis), broadcaster=emitter)
+            mentions = Mentions(MembersOnDemand(self.settings, stack), emitter)
+            yield Delivery(marks=DeliveryMarks(redis), broadcaster=emitter, mentions=mentions)
 
     def _redis(self, stack: AsyncExitStack) -> RedisClient:
         redis = open_redis(self.settings.require_redis_url(), cluster=self.settings.redis_cluster)
@@ -260,7 +279,8 @@ class Container:
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(sockets.serving(namespace, messenger))
             if self.settings.stream_consumer:
-                await stack.enter_async_context(self._consuming_stream(services, sockets))
+                consuming = self._consuming_stream(services, sockets, mentions)
+                await stack.enter_async_context(consuming)
             yield Running(
                 services=services,
                 messenger=messenger,
@@ -271,7 +291,7 @@ class Container:
 
     @asynccontextmanager
     async def _consuming_stream(
-        self, services: Services, broadcaster: Broadcaster
+        self, services: Services, broadcaster: Broadcaster, mentions: Mentions
     ) -> AsyncIterator[StreamConsumer]:
         async with open_client(self.settings, "dynamodbstreams") as streams:
             table = services.tables.messages
@@ -283,6 +303,7 @@ class Container:
                 checkpoints_for=lambda arn: StreamCheckpoints(services.redis, stream_arn=arn),
                 deliveries=services.deliveries,
                 broadcaster=broadcaster,
+                mentions=mentions,
                 metrics=services.metrics,
             )
             async with running_in_background(consumer):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from parley.api.errors import Unauthorized
 from parley.api.state import running_in
-from parley.config import Settings
+from parley.client_address import client_address as address_of
 from parley.container import EndSession
 from parley.conversations import Conversations
 from parley.services import Services
@@ -52,30 +51,9 @@ def current_session(request: Request) -> Session:
 CurrentSession = Annotated[Session, Depends(current_session)]
 
 
-ORIGIN_SECRET_HEADER = "X-Parley-Origin-Verify"  # noqa: S105  # a header name, not a secret
-
-
-def from_trusted_front(request: Request, settings: Settings) -> bool:
-    """Whether the request carries the origin secret only the trusted front (CloudFront) sends;
-    compared in constant time, so the secret cannot be guessed byte by byte."""
-    if settings.origin_secret is None:
-        return False
-    sent = request.headers.get(ORIGIN_SECRET_HEADER)
-    if sent is None:
-        return False
-    expected = settings.origin_secret.get_secret_value()
-    return hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode())
-
-
 def client_address(request: Request, services: ServicesDep) -> str:
-    settings = services.settings
-    header = settings.client_ip_header
-    # Anyone can write the client-IP header, so it counts only on a request from the front.
-    forwarded = request.headers.get(header) if header else None
-    if forwarded and from_trusted_front(request, settings):
-        # "203.0.113.9:46532" or "2001:db8::1:46532": the address without its port.
-        return forwarded.rsplit(":", 1)[0].strip("[]") if ":" in forwarded else forwarded
-    return request.client.host if request.client else "unknown"
+    peer = request.client.host if request.client else None
+    return address_of(request.headers.get, peer, services.settings)
 
 
 ClientAddress = Annotated[str, Depends(client_address)]

@@ -1,6 +1,7 @@
 """The stream Lambda: a DynamoDB Streams event source mapping on the messages table calls this
 with a batch of records; each new message reaches its room's clients through the Socket.IO
-Redis channel the app instances listen on.
+Redis channel the app instances listen on, and the members it mentions get `mention` on
+their own channels.
 
 Partial batch responses (ReportBatchItemFailures): on the first record that could not be
 delivered, that record and everything after it are reported, and Lambda retries from there
@@ -41,7 +42,11 @@ async def handle_records(
         for record in records:
             try:
                 await process_record(
-                    record, deliveries=delivery.marks, broadcaster=delivery.broadcaster, stats=stats
+                    record,
+                    deliveries=delivery.marks,
+                    broadcaster=delivery.broadcaster,
+                    mentions=delivery.mentions,
+                    stats=stats,
                 )
             except Exception as exc:
                 log.warning("stream record not delivered, batch retried from it: %s", exc)

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from parley.ingest.pipeline import Deliveries, IngestStats, process_records
+from parley.mentions import Mentions
 from parley.messaging import Broadcaster
 from parley.metrics import Metrics
 from parley.storage.dynamo import DynamoClient
@@ -67,6 +68,7 @@ class StreamConsumer:
         checkpoints_for: Callable[[str], StreamCheckpoints],
         deliveries: Deliveries,
         broadcaster: Broadcaster,
+        mentions: Mentions,
         metrics: Metrics,
     ) -> None:
         self._dynamo = dynamo
@@ -76,6 +78,7 @@ class StreamConsumer:
         self._checkpoints_for = checkpoints_for
         self._deliveries = deliveries
         self._broadcaster = broadcaster
+        self._mentions = mentions
         self._metrics = metrics
         self.stats = IngestStats()
         self._said_no_stream = False
@@ -222,6 +225,7 @@ class StreamConsumer:
                 records,
                 deliveries=self._deliveries,
                 broadcaster=self._broadcaster,
+                mentions=self._mentions,
                 stats=self.stats,
             )
             await reader.checkpoints.save(shard.id, records[-1]["dynamodb"]["SequenceNumber"])

@@ -1,6 +1,8 @@
 """The processing core every runner shares (the in-app consumer and the Lambda): DynamoDB
 Stream records in; each new valid message, and each change to one, handed once to the
-broadcaster."""
+broadcaster. A new message written outside the app has its mentions resolved and told as the
+app's send does (parley/mentions.py); the app's own messages are claimed by their send, so they
+are skipped here and nobody is told twice."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from parley.ids import iso_utc, ulid_seconds
+from parley.mentions import Mentions
 from parley.messaging import VISIBILITY_BOUND, Broadcaster
 from parley.models import Message
 from parley.storage.messages import CHANGED_AT, InvalidItem, Item, from_item, string_of
@@ -119,10 +122,12 @@ async def process_record(
     *,
     deliveries: Deliveries,
     broadcaster: Broadcaster,
+    mentions: Mentions,
     stats: IngestStats,
 ) -> None:
     """Deliver what one record brings unless it was delivered before. Raises only when the
-    broadcast could not be done (Redis away): the caller retries this record."""
+    broadcast could not be done (Redis or, for a text naming someone, DynamoDB away): the
+    caller retries this record."""
     stats.records += 1
     try:
         arrival = arrival_of(record)
@@ -144,7 +149,7 @@ async def process_record(
         return
     try:
         if change is None:
-            await broadcaster.message(message)
+            await _deliver_new(message, broadcaster, mentions)
         else:
             await broadcaster.message_updated(message)
     except BaseException:
@@ -156,15 +161,31 @@ async def process_record(
     stats.delivered += 1
 
 
+async def _deliver_new(message: Message, broadcaster: Broadcaster, mentions: Mentions) -> None:
+    """As the app's send: the room's members the text names (never the item's own `mentions`,
+    which anyone writing the table could fill with non-members), the broadcast, then `mention`
+    to each of them."""
+    message = replace(message, mentions=await mentions.resolve(message.room, message.text))
+    await broadcaster.message(message)
+    await mentions.notify(message)
+
+
 async def process_records(
     records: Iterable[StreamRecord],
     *,
     deliveries: Deliveries,
     broadcaster: Broadcaster,
+    mentions: Mentions,
     stats: IngestStats,
 ) -> None:
     for record in records:
-        await process_record(record, deliveries=deliveries, broadcaster=broadcaster, stats=stats)
+        await process_record(
+            record,
+            deliveries=deliveries,
+            broadcaster=broadcaster,
+            mentions=mentions,
+            stats=stats,
+        )
 
 
 def _warn_if_late(message: Message, record: StreamRecord) -> None:

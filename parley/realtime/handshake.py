@@ -38,12 +38,3 @@ def refusal(message: str, code: ErrorCode, retry_after: float | None = None) -> 
         data["retryAfter"] = retry_after
     refused: Exception = socketio.exceptions.ConnectionRefusedError(message, data)
     return refused
-
-
-def client_address(environ: dict[str, Any], header: str | None) -> str:
-    """The client's address as the HTTP routes see it (parley/api/deps.py `client_address`):
-    `PARLEY_CLIENT_IP_HEADER` when set and present, else the peer."""
-    forwarded = str(environ.get("HTTP_" + header.upper().replace("-", "_"), "")) if header else ""
-    if forwarded:
-        return forwarded.rsplit(":", 1)[0].strip("[]") if ":" in forwarded else forwarded
-    return str(environ.get("REMOTE_ADDR") or "unknown")

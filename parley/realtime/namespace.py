@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from redis.exceptions import RedisError
 
 from parley.access import Action, Role, Standing, authorize
+from parley.client_address import client_address, environ_header
 from parley.conversations import Access, Conversations
 from parley.editing import Editor
 from parley.errors import BACKEND_ERRORS, ErrorCode, Problem, Refused, backend_unavailable
@@ -23,7 +24,7 @@ from parley.logs import request_id
 from parley.messaging import Messenger
 from parley.models import MessageJSON
 from parley.realtime.channels import room_channel, session_channel, user_channel
-from parley.realtime.handshake import client_address, cookie_value, origin_allowed, refusal
+from parley.realtime.handshake import cookie_value, origin_allowed, refusal
 from parley.realtime.limits import (
     MAX_EVENTS_IN_FLIGHT,
     MAX_ROOMS_PER_SOCKET,
@@ -132,7 +133,10 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         settings = self.services.settings
         if not origin_allowed(environ, settings.origins):
             raise refusal("forbidden origin", ErrorCode.FORBIDDEN)
-        address = client_address(environ, settings.client_ip_header)
+        # The same rule as HTTP: the client-IP header counts only with the front's secret, so
+        # rotating it cannot dodge the per-address cap.
+        peer = environ.get("REMOTE_ADDR")
+        address = client_address(environ_header(environ), str(peer) if peer else None, settings)
         if self.sockets_of.get("@" + address, 0) >= MAX_SOCKETS_PER_ADDRESS:
             raise refusal("too many connections", ErrorCode.RATE_LIMITED)
         key = cookie_value(environ, settings.cookie_name)

@@ -1,7 +1,11 @@
 """`parley migrate`: moves a deployment made before conversations to the tables of
 docs/design/conversations.md, idempotently (a second run changes nothing; an interrupted run
 is finished by the next). Until it has run, a room without `kind` reads as public, so the app
-keeps working during the upgrade."""
+keeps working during the upgrade.
+
+A run that finishes records its version in a marker item of the members table, so the start of
+`parley dev` (and `parley tables create`) skips the data migration in one GetItem instead of
+reading every user and room each time; `parley migrate` by hand always runs it."""
 
 from __future__ import annotations
 
@@ -28,6 +32,13 @@ log = logging.getLogger(__name__)
 INDEX_WAIT_SECONDS = 30 * 60
 INDEX_POLL_SECONDS = 5.0
 
+# Raise it when the data migration below learns a new step: every deployment then runs it once
+# more at its next start.
+MIGRATION_VERSION = 1
+# The marker's key in the members table: like the tally items' `#rooms`, a partition that is
+# never a room id (ids are `a-z0-9-`), and without `memberOf`, so never in the by-user index.
+_MARKER = {"room": {"S": "#migrations"}, "user": {"S": "data"}}
+
 
 @dataclass
 class Migration:
@@ -36,6 +47,7 @@ class Migration:
     rooms_made_public: int = 0
     owners_added: int = 0
     general_members_added: int = 0
+    skipped: bool = False  # already recorded as done (`migrate(..., unless_done=True)`)
 
     def summary(self) -> str:
         tables = ", ".join(self.tables_created) or "none"
@@ -46,9 +58,16 @@ class Migration:
         )
 
 
-async def migrate(client: DynamoClient, names: TableNames) -> Migration:
+async def migrate(
+    client: DynamoClient, names: TableNames, *, unless_done: bool = False
+) -> Migration:
+    """Missing tables created, then the data moved; with `unless_done`, the data step only when
+    no run of this MIGRATION_VERSION has been recorded (what every start asks)."""
     done = Migration()
     done.tables_created = await create_missing_tables(client, names)
+    if unless_done and await _recorded(client, names):
+        done.skipped = True
+        return done
     done.index_added = await ensure_directory_index(client, names)
     if done.index_added:
         await _wait_for_index(client, names.rooms)
@@ -67,7 +86,20 @@ async def migrate(client: DynamoClient, names: TableNames) -> Migration:
     for name in await users.all_names():
         if await _join(members, GENERAL_ID, name, Role.MEMBER):
             done.general_members_added += 1
+    await _record(client, names)
     return done
+
+
+async def _recorded(client: DynamoClient, names: TableNames) -> bool:
+    response = await client.get_item(TableName=names.members, Key=_MARKER, ConsistentRead=True)
+    version = response.get("Item", {}).get("version", {}).get("N")
+    return version is not None and int(version) >= MIGRATION_VERSION
+
+
+async def _record(client: DynamoClient, names: TableNames) -> None:
+    """Only after every step succeeded: a run stopped midway is finished by the next start."""
+    item = {**_MARKER, "version": {"N": str(MIGRATION_VERSION)}}
+    await client.put_item(TableName=names.members, Item=item)
 
 
 async def _join(members: MemberStore, room_id: str, username: str, role: Role) -> bool:

@@ -476,17 +476,25 @@ def test_lambdas_read_only_their_own_secrets(expanded: dict[str, Any]) -> None:
     ]
 
 
-def test_stream_role_reads_the_stream_only(expanded: dict[str, Any]) -> None:
+def test_stream_role_reads_the_stream_and_which_named_people_are_members(
+    expanded: dict[str, Any],
+) -> None:
+    """The stream, and one read of the members table: which of the people an outside
+    message names are members of its room (parley/mentions.py), nothing else."""
     statements = _statements(expanded["Resources"]["StreamFunctionRole"])
     dynamo = [s for s in statements if any(a.startswith("dynamodb:") for a in _actions(s))]
-    actions = set().union(*(_actions(s) for s in dynamo))
+    members = [s for s in dynamo if _mentions(s["Resource"], "MembersTable")]
+    assert [_actions(s) for s in members] == [{"dynamodb:BatchGetItem"}]
+    assert members[0]["Resource"] == {"Fn::GetAtt": ["MembersTable", "Arn"]}  # not its index
+    stream = [s for s in dynamo if s not in members]
+    actions = set().union(*(_actions(s) for s in stream))
     assert actions == {
         "dynamodb:DescribeStream",
         "dynamodb:GetRecords",
         "dynamodb:GetShardIterator",
         "dynamodb:ListStreams",
     }
-    for statement in dynamo:
+    for statement in stream:
         assert _mentions(statement["Resource"], "MessagesTable")
     sqs = [s for s in statements if _actions(s) == {"sqs:SendMessage"}]
     assert [s["Resource"] for s in sqs] == [{"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}]
@@ -681,6 +689,55 @@ def test_cloudfront_and_the_http_api_keep_access_logs(
     assert "cookie" not in settings["Format"].lower()
 
 
+def test_the_alb_keeps_access_logs_that_elb_may_write(expanded: dict[str, Any]) -> None:
+    resources = expanded["Resources"]
+    alb = _one(expanded, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    attributes = {a["Key"]: a["Value"] for a in alb["Properties"]["LoadBalancerAttributes"]}
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert attributes["access_logs.s3.bucket"] == {"Ref": "AccessLogBucket"}
+    prefix = attributes["access_logs.s3.prefix"]
+    # ELB checks it may write when logging is turned on: the policy must exist first.
+    assert "AccessLogBucketPolicy" in alb["DependsOn"]
+    bucket = resources["AccessLogBucket"]["Properties"]
+    (encryption,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"  # SSE-S3 only
+    assert bucket["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == {
+        "Ref": "LogRetentionDays"
+    }
+    policy = resources["AccessLogBucketPolicy"]["Properties"]["PolicyDocument"]
+    (delivery,) = [s for s in policy["Statement"] if s.get("Sid") == "AlbLogDelivery"]
+    assert (delivery["Effect"], delivery["Action"]) == ("Allow", "s3:PutObject")
+    assert delivery["Resource"] == {
+        "Fn::Sub": f"${{AccessLogBucket.Arn}}/{prefix}/AWSLogs/${{AWS::AccountId}}/*"
+    }
+    # The Region's ELB account where it has one (Regions before August 2022), else the
+    # log-delivery service principal.
+    condition, by_account, by_service = delivery["Principal"]["Fn::If"]
+    assert by_service == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+    assert "ElbLogAccount" in json.dumps(by_account)
+    accounts = expanded["Mappings"]["ElbLogAccount"]
+    assert accounts["us-east-1"] == {"Account": "127311923021"}
+    assert all(re.fullmatch(r"\d{12}", entry["Account"]) for entry in accounts.values())
+    regions = re.findall(
+        r'"Ref": "AWS::Region"\}, "([a-z0-9-]+)"', json.dumps(expanded["Conditions"][condition])
+    )
+    assert sorted(regions) == sorted(accounts)
+
+
+def test_the_execute_api_endpoint_stays_on_because_cloudfront_reaches_the_api_there(
+    expanded: dict[str, Any], distribution: dict[str, Any]
+) -> None:
+    """DisableExecuteApiEndpoint would cut CloudFront off: its /api origin is the execute-api
+    hostname (no API Gateway custom domain). A direct caller is limited as itself instead: the
+    client-address header counts only with the origin secret (docs/deploy.md)."""
+    api = next(o for o in distribution["Origins"] if o["Id"] == "api")
+    assert "execute-api" in api["DomainName"]["Fn::Sub"]
+    apis = _resources(expanded, "AWS::ApiGatewayV2::Api")
+    assert [a["Properties"]["ProtocolType"] for a in apis.values()] == ["HTTP"]  # no WebSocket API
+    assert all(not a["Properties"].get("DisableExecuteApiEndpoint") for a in apis.values())
+    assert not _resources(expanded, "AWS::ApiGatewayV2::DomainName")
+
+
 def test_fargate_task_runs_the_image_with_the_app_environment(expanded: dict[str, Any]) -> None:
     task = _one(expanded, "AWS::ECS::TaskDefinition")["Properties"]
     assert task["RequiresCompatibilities"] == ["FARGATE"]
@@ -694,7 +751,16 @@ def test_fargate_task_runs_the_image_with_the_app_environment(expanded: dict[str
     assert _mentions(env["PARLEY_ALLOWED_ORIGINS"], "Distribution")
     assert env["AWS_REGION"] == {"Ref": "AWS::Region"}
     secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
-    assert secrets == {"PARLEY_REDIS_URL": {"Ref": "RedisUrlSecret"}}
+    assert secrets == {
+        "PARLEY_REDIS_URL": {"Ref": "RedisUrlSecret"},
+        "PARLEY_ORIGIN_SECRET": {"Ref": "OriginVerifySecret"},
+    }
+    # The per-address socket cap counts the viewer (CloudFront's header, with the secret
+    # beside it), not the ALB every socket comes through.
+    assert env["PARLEY_CLIENT_IP_HEADER"] == "CloudFront-Viewer-Address"
+    execution = _statements(expanded["Resources"]["TaskExecutionRole"])
+    readable = [s["Resource"] for s in execution if "secretsmanager:GetSecretValue" in _actions(s)]
+    assert readable == [{"Ref": "RedisUrlSecret"}, {"Ref": "OriginVerifySecret"}]
     service = _one(expanded, "AWS::ECS::Service")["Properties"]
     assert service["LaunchType"] == "FARGATE"
     assert service["LoadBalancers"][0]["ContainerPort"] == 8000

@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -17,9 +18,11 @@ from parley.config import Settings
 from parley.ingest import consumer as consumer_module
 from parley.ingest.consumer import StreamConsumer
 from parley.ingest.producer import put_message
+from parley.mentions import Mentions
 from parley.metrics import Metrics
 from parley.models import Message
-from parley.storage.dynamo import open_client
+from parley.storage.dynamo import TableNames, open_client
+from parley.storage.members import MemberStore
 from parley.storage.sends import DeliveryMarks
 from parley.storage.stream_state import StreamCheckpoints, StreamLease
 from tests.conftest import StartApp, settings_for
@@ -90,6 +93,11 @@ class Recorder:
     async def message(self, message: Message) -> None:
         self.messages.append(message)
 
+    async def to_user(
+        self, username: str, event: str, data: Mapping[str, Any], *, skip_sid: str | None = None
+    ) -> None:
+        raise AssertionError(f"nobody is mentioned here, yet {username} was told {event}")
+
 
 async def until(condition: Any, seconds: float = 20) -> None:
     for _ in range(int(seconds * 10)):
@@ -108,6 +116,8 @@ async def test_a_stream_turned_on_later_is_read(
     caplog.set_level(logging.INFO, logger="parley.ingest.consumer")
     settings = settings_for(streamless_env)
     table = f"{settings.table_prefix}messages"
+    names = TableNames.with_prefix(settings.table_prefix)
+    members, rooms = names.members, names.rooms
     redis = redis_of(streamless_env)
     recorder = Recorder()
 
@@ -123,6 +133,7 @@ async def test_a_stream_turned_on_later_is_read(
             checkpoints_for=lambda arn: StreamCheckpoints(redis, stream_arn=arn),
             deliveries=DeliveryMarks(redis),
             broadcaster=recorder,
+            mentions=Mentions(MemberStore(dynamo, members, rooms_table=rooms), recorder),
             metrics=Metrics(),
         )
         task = asyncio.create_task(consumer.run())

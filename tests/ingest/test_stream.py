@@ -297,6 +297,76 @@ async def test_changes_made_through_the_app_arrive_once(client: ChatClient, room
     assert client.drain("message_updated") == []
 
 
+# --- mentions in messages written outside the app ---------------------------------------
+
+
+async def member(server: AppServer, room: str, *, create: bool = False) -> tuple[str, ChatClient]:
+    """A new account that creates the room (its owner) or joins it over HTTP, with a socket
+    open (in no room: `mention` comes on the user's own channel)."""
+    name = f"m_{secrets.token_hex(4)}"
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        cookie = await register_and_login(http, name)
+        http.cookies.set("parley_session", cookie)
+        if create:
+            response = await http.post("/api/rooms", json={"name": room})
+        else:
+            response = await http.post(f"/api/rooms/{room}/join")
+        assert response.status_code in (200, 201), response.text
+    client = ChatClient(server, cookie)
+    await client.connect()
+    return name, client
+
+
+async def outsider(server: AppServer) -> tuple[str, ChatClient]:
+    """An account in no room but general, with a socket open."""
+    name = f"o_{secrets.token_hex(4)}"
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        client = ChatClient(server, await register_and_login(http, name))
+    await client.connect()
+    return name, client
+
+
+async def test_an_outside_message_mentions_the_members_it_names_once(
+    sockets_only: AppServer, stream_reader: AppServer, settings: Settings, room: str
+) -> None:
+    named, named_socket = await member(sockets_only, room, create=True)
+    stranger, stranger_socket = await outsider(sockets_only)
+    try:
+        stored = await asyncio.to_thread(
+            put_message, settings, room=room, username="bot", text=f"@{named} and @{stranger}?"
+        )
+        assert await named_socket.next("mention", timeout=ARRIVAL) == {
+            "room": room,
+            "message": {**stored, "mentions": [named]},
+        }
+        await asyncio.sleep(1.5)  # several stream polls later
+        assert named_socket.drain("mention") == []
+        assert stranger_socket.drain("mention") == []  # not a member: not mentioned
+    finally:
+        await named_socket.close()
+        await stranger_socket.close()
+
+
+async def test_an_app_sent_mention_is_told_once(
+    sockets_only: AppServer, stream_reader: AppServer, room: str
+) -> None:
+    """The app's send tells the mentioned member; the stream consumer, which skips the app's
+    own writes, tells nobody again."""
+    _, sender = await member(sockets_only, room, create=True)
+    named, named_socket = await member(sockets_only, room)
+    try:
+        await sender.join(room)
+        ack = await sender.send(f"hi @{named}", room)
+        assert ack["ok"] is True, ack
+        mention = await named_socket.next("mention", timeout=ARRIVAL)
+        assert mention == {"room": room, "message": ack["message"]}
+        await asyncio.sleep(1.5)  # several stream polls later
+        assert named_socket.drain("mention") == []
+    finally:
+        await sender.close()
+        await named_socket.close()
+
+
 def test_parley_ingest_command(base_env: dict[str, str], tables: object) -> None:
     result = subprocess.run(
         [
@@ -395,6 +465,29 @@ async def test_lambda_delivers_a_batch_and_skips_a_bad_record(
         assert client.drain("message") == []
     finally:
         await client.close()
+
+
+async def test_lambda_tells_the_members_an_outside_message_mentions_once(
+    lambda_sockets: AppServer, base_env: dict[str, str], settings: Settings, room: str
+) -> None:
+    named, named_socket = await member(lambda_sockets, room, create=True)
+    try:
+        stored = await asyncio.to_thread(
+            put_message, settings, room=room, username="lambda", text=f"ping @{named.upper()}"
+        )
+        lambda_settings = settings_for(on_db(base_env, 8))
+        records = stream_records(settings, room)
+        assert await handle_records(records, lambda_settings) == {"batchItemFailures": []}
+        assert await named_socket.next("mention", timeout=ARRIVAL) == {
+            "room": room,
+            "message": {**stored, "mentions": [named]},
+        }
+        # A retried batch tells nobody twice.
+        assert await handle_records(records, lambda_settings) == {"batchItemFailures": []}
+        await asyncio.sleep(0.5)
+        assert named_socket.drain("mention") == []
+    finally:
+        await named_socket.close()
 
 
 async def test_lambda_reports_the_first_undelivered_record(

@@ -38,8 +38,10 @@ class ChatClient:
     async def _on_disconnect(self, *_: Any) -> None:
         self.disconnected.set()
 
-    async def connect(self, *, origin: str | None = None) -> None:
-        headers = {}
+    async def connect(
+        self, *, origin: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        headers = dict(headers or {})
         if self.cookie is not None:
             headers["Cookie"] = f"parley_session={self.cookie}"
         if origin is not None:

@@ -182,3 +182,39 @@ def test_migrate_moves_an_old_deployment_and_a_second_run_changes_nothing(
         "rooms made public: 0; owners added: 0; users added to general: 0"
     )
     assert asyncio.run(_migrated_state(unit_settings, table_prefix)) == state
+
+
+async def _write_old_user(settings: Settings, prefix: str, name: str) -> None:
+    item = {"username": {"S": name.lower()}, "name": {"S": name}, "passwordHash": {"S": "h"}}
+    async with open_client(settings) as client:
+        await client.put_item(TableName=f"{prefix}users", Item=item)
+
+
+def test_a_start_after_a_finished_migration_reads_no_users(
+    table_prefix: str, unit_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every start (`parley dev`, `make run`: what `tables create` does) migrates once; later
+    starts see the recorded version and read no user. An account the old code writes after
+    that (here: straight into the table) shows which starts read the users table."""
+    asyncio.run(_write_old_deployment(unit_settings, table_prefix))
+    assert main(["tables", "create"]) == 0  # the first start: the whole migration
+    assert capsys.readouterr().out.strip() == f"created: {table_prefix}members"
+    assert asyncio.run(_migrated_state(unit_settings, table_prefix))["bob"] == [
+        ("general", "member")
+    ]
+    asyncio.run(_write_old_user(unit_settings, table_prefix, "Carol"))
+    assert main(["tables", "create"]) == 0  # a later start: one GetItem, no scan
+    assert capsys.readouterr().out.strip() == "all tables exist"
+    assert asyncio.run(_members_of_general(unit_settings, table_prefix)) == ["ada", "bob"]
+    assert main(["migrate"]) == 0  # by hand: runs whatever is recorded
+    assert capsys.readouterr().out.strip().endswith("users added to general: 1")
+    assert asyncio.run(_members_of_general(unit_settings, table_prefix)) == ["ada", "bob", "carol"]
+
+
+async def _members_of_general(settings: Settings, prefix: str) -> list[str]:
+    from parley.storage.members import MemberStore
+
+    names = TableNames.with_prefix(prefix)
+    async with open_client(settings) as client:
+        members = MemberStore(client, names.members, rooms_table=names.rooms)
+        return sorted(m.username.lower() for m in await members.of_room("general"))

@@ -72,6 +72,7 @@ def make_consumer(
             checkpoints_for=lambda arn: StreamCheckpoints(redis, stream_arn=arn),
             deliveries=DeliveryMarks(redis),
             broadcaster=broadcaster,
+            mentions=broadcaster.mentions(),
             metrics=metrics,
         )
 

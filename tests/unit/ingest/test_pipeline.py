@@ -46,10 +46,20 @@ def broadcaster() -> RecordingBroadcaster:
 
 
 async def process(
-    raw: dict[str, Any], marks: DeliveryMarks, broadcaster: RecordingBroadcaster
+    raw: dict[str, Any],
+    marks: DeliveryMarks,
+    broadcaster: RecordingBroadcaster,
+    members: tuple[str, ...] = (),
 ) -> IngestStats:
+    """One record through the pipeline, in a room whose members are `members`."""
     stats = IngestStats()
-    await process_record(raw, deliveries=marks, broadcaster=broadcaster, stats=stats)
+    await process_record(
+        raw,
+        deliveries=marks,
+        broadcaster=broadcaster,
+        mentions=broadcaster.mentions(*members),
+        stats=stats,
+    )
     return stats
 
 
@@ -82,6 +92,32 @@ async def test_a_message_sent_through_the_app_is_not_delivered_again(
     stats = await process(record(message), marks, broadcaster)
     assert stats.duplicates == 1
     assert broadcaster.messages == []
+
+
+async def test_an_outside_message_tells_the_members_it_mentions_once(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster
+) -> None:
+    """As the app's send: the members named (not the author, not a non-member) get `mention`,
+    and the broadcast carries them; a second delivery of the record tells nobody again."""
+    message = make_message(username="ada", text="@Bob @ada @carol @eve: look")
+    # The item's own `mentions` is not trusted: eve is no member, so she is never told.
+    raw = record(message, mentions={"L": [{"S": "eve"}]})
+    for _ in range(2):
+        await process(raw, marks, broadcaster, members=("ada", "bob", "carol"))
+    told = replace(message, mentions=("bob", "ada", "carol"))
+    assert broadcaster.messages == [told]
+    event = {"room": message.room, "message": told.to_json()}
+    assert broadcaster.to_users == [("bob", "mention", event), ("carol", "mention", event)]
+
+
+async def test_a_message_sent_through_the_app_tells_nobody_again(
+    marks: DeliveryMarks, broadcaster: RecordingBroadcaster, redis: Redis
+) -> None:
+    message = replace(make_message(client_id="c1", text="hi @bob"), mentions=("bob",))
+    ledger = SendLedger(redis, rate_per_second=1000, burst=1000)
+    assert (await ledger.admit(message)).outcome == "admitted"
+    await process(record(message), marks, broadcaster, members=("ada", "bob"))
+    assert (broadcaster.messages, broadcaster.to_users) == ([], [])
 
 
 async def test_an_invalid_item_is_skipped_and_counted(
@@ -128,7 +164,13 @@ async def test_records_are_processed_in_order_into_one_tally(
     messages = [make_message(text=f"m{n}") for n in range(3)]
     stats = IngestStats()
     records = [record(m) for m in messages] + [record(messages[0], event="REMOVE")]
-    await process_records(records, deliveries=marks, broadcaster=broadcaster, stats=stats)
+    await process_records(
+        records,
+        deliveries=marks,
+        broadcaster=broadcaster,
+        mentions=broadcaster.mentions(),
+        stats=stats,
+    )
     assert broadcaster.messages == messages
     assert stats == IngestStats(records=4, ignored=1, delivered=3)
 
@@ -142,8 +184,7 @@ async def test_an_item_whose_id_is_far_older_than_its_arrival_is_warned_about(
     message = make_message(message_id=ulid_at(time.time() - age))
     raw = record(message)
     raw["dynamodb"]["ApproximateCreationDateTime"] = datetime.now(UTC)
-    stats = IngestStats()
-    await process_record(raw, deliveries=marks, broadcaster=broadcaster, stats=stats)
+    await process(raw, marks, broadcaster)
     assert broadcaster.messages == [message]  # delivered all the same
     late = [r.getMessage() for r in caplog.records if "after its id's time" in r.getMessage()]
     assert bool(late) is warned

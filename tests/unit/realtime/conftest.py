@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -30,22 +31,31 @@ class InProcessServer:
 async def chat_server(
     unit_settings: Settings, tables: TableNames
 ) -> AsyncIterator[InProcessServer]:
+    async with serving(unit_settings) as server:
+        yield server
+
+
+@asynccontextmanager
+async def serving(unit_settings: Settings, **changes: object) -> AsyncIterator[InProcessServer]:
+    """The app with `unit_settings` (and `changes`) served by uvicorn in this event loop."""
     port = free_port()
     # No stream consumer: the ingest tests of this layer hold the stream's lease themselves.
-    settings = unit_settings.model_copy(update={"port": port, "stream_consumer": False})
+    settings = unit_settings.model_copy(update={"port": port, "stream_consumer": False, **changes})
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_config=None, lifespan="on"
     )
     server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve())
     while not server.started:
-        if serving.done():
-            serving.result()
+        if task.done():
+            task.result()
             raise RuntimeError("the in-process app stopped at start-up")
         await asyncio.sleep(0.02)
-    yield InProcessServer(f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    await serving
+    try:
+        yield InProcessServer(f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        await task
 
 
 @dataclass

@@ -11,7 +11,9 @@ import secrets
 import httpx
 import pytest
 import socketio
+from pydantic import SecretStr
 
+from parley.config import Settings
 from parley.realtime import namespace
 from parley.realtime.limits import (
     MAX_EVENTS_IN_FLIGHT,
@@ -24,7 +26,8 @@ from parley.realtime.limits import (
 from parley.realtime.namespace import MAX_HISTORY_ACK_BYTES, history_within_bytes
 from parley.realtime.protocol import CLIENT_EVENTS
 from tests.realtime.client import ChatClient
-from tests.unit.realtime.conftest import InProcessServer, Person, Tab
+from tests.unit.realtime.conftest import InProcessServer, Person, Tab, serving
+from tests.utils import ORIGIN_SECRET, seen_from
 
 
 def test_every_client_event_has_a_budget() -> None:
@@ -162,6 +165,37 @@ async def test_sockets_per_address_are_capped(
         "message": "too many connections",
         "data": {"code": "rate_limited"},
     }
+
+
+async def test_a_rotated_client_ip_header_counts_against_the_peer_without_the_secret(
+    unit_settings: Settings, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind a front that names the client in X-Forwarded-For, a handshake that writes that
+    header itself (no origin secret, or a wrong one) is counted against its real peer, as the
+    HTTP routes count it (parley/client_address.py)."""
+    monkeypatch.setattr(namespace, "MAX_SOCKETS_PER_ADDRESS", 1)
+    secret = SecretStr(ORIGIN_SECRET)
+    async with serving(
+        unit_settings, client_ip_header="X-Forwarded-For", origin_secret=secret
+    ) as server:
+        tabs = [ChatClient(server, person.cookie) for _ in range(4)]
+        try:
+            await tabs[0].connect(headers={"X-Forwarded-For": "203.0.113.1"})
+            for n, secret in ((1, None), (2, "wrong")):
+                tab = tabs[n]
+                rotated = {"X-Forwarded-For": f"203.0.113.{n + 1}"}
+                if secret is not None:
+                    rotated["X-Parley-Origin-Verify"] = secret
+                with pytest.raises(socketio.exceptions.ConnectionError):
+                    await tab.connect(headers=rotated)  # loopback already holds its one socket
+                assert tab.connect_error == {
+                    "message": "too many connections",
+                    "data": {"code": "rate_limited"},
+                }
+            await tabs[3].connect(headers=seen_from("203.0.113.9"))  # the front's: its address
+        finally:
+            for tab in tabs:
+                await tab.close()
 
 
 async def test_events_past_those_in_flight_are_refused_at_once(

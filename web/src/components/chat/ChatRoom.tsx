@@ -4,7 +4,7 @@ import { api } from '../../api';
 import { useAuth } from '../../auth/AuthProvider';
 import { useConnectionStatus } from '../../hooks/useConnectionStatus';
 import { useConversations } from '../../hooks/useConversations';
-import { useDocumentTitle } from '../../hooks/useDocumentTitle';
+import { unreadTitle, useDocumentTitle } from '../../hooks/useDocumentTitle';
 import { useMessageNotifications } from '../../hooks/useNotifications';
 import { usePageAttention } from '../../hooks/usePageAttention';
 import { useRoomPresence } from '../../hooks/usePresence';
@@ -61,7 +61,7 @@ export function ChatRoom() {
   const roomError = chat.joinError ?? chat.syncError;
   const closedToMe = removed || (chat.joinError !== null && !chat.joined);
 
-  useDocumentTitle(`${conversations.unread > 0 ? `(${conversations.unread}) ` : ''}#${roomName} · Parley`);
+  useDocumentTitle(unreadTitle(conversations.unread));
   useMessageNotifications(conversations.find);
   useReadMarker({
     room,

@@ -76,7 +76,7 @@ describe('sidebar', () => {
     expect(within(design).getByTestId('mention-badge')).toHaveTextContent('@1');
     const bob = within(dms()).getByRole('link', { name: /^bob/ });
     expect(within(bob).getByTestId('unread-badge')).toHaveTextContent('100+');
-    await waitFor(() => expect(document.title).toBe('(103) #general · Parley'));
+    await waitFor(() => expect(document.title).toBe('(103) Parley'));
     for (const name of ['Browse rooms', 'New room', 'New message']) {
       expect(screen.getByRole('button', { name })).toBeInTheDocument();
     }
@@ -93,7 +93,7 @@ describe('sidebar', () => {
     socket.serverEmit('message', message(2, { room: 'design', username: 'carol' }));
     socket.serverEmit('message', message(3, { room: 'design', username: 'alice' }));
     expect(within(rooms()).getByRole('link', { name: /^Design/ })).toHaveAccessibleName('Design (private) 2 unread');
-    expect(document.title).toBe('(2) #general · Parley');
+    expect(document.title).toBe('(2) Parley');
   });
 
   it('joins again after the server’s retryAfter when a join is refused as rate_limited, not when not_found', async () => {
@@ -139,7 +139,7 @@ describe('sidebar', () => {
     const { socket } = await opened('/', [GENERAL, room('design', { name: 'Design', unread: 2, lastRead: ulid(1), lastMessageId: ulid(3) })]);
     socket.serverEmit('read', { room: 'design', id: ulid(3) });
     expect(within(rooms()).getByRole('link', { name: /^Design/ })).toHaveAccessibleName('Design');
-    expect(document.title).toBe('#general · Parley');
+    expect(document.title).toBe('Parley');
   });
 });
 
