@@ -52,8 +52,12 @@ $(WEB_BUILD): $(WEB_STAMP) $(WEB_SOURCES)
 audit: $(PY_STAMP) $(WEB_STAMP)
 	scripts/audit
 
+# Two pytest-xdist workers, each with its own redis-server, DynamoDB endpoint and app servers
+# (whole files to a worker): most of the suite waits on those processes, not on a core.
+# `make test-python PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= 2
 test-python: $(PY_STAMP) $(WEB_BUILD)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # The in-process layer alone (tests/unit): seconds, against one redis-server and moto.
 test-unit: $(PY_STAMP)

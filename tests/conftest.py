@@ -24,6 +24,9 @@ from tests.realtime.client import ChatClient
 from tests.servers import AppServer, start_app
 from tests.utils import on_redis_db, register_and_login
 
+# The fuzz summary: a plugin here, so an xdist controller (which collects nothing) loads it.
+pytest_plugins = ["tests.fuzz.stats"]
+
 StartApp = Callable[..., AppServer]
 
 

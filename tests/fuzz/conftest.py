@@ -5,7 +5,6 @@ logins, messages) never reach the state that the other suites assert on."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
 
@@ -14,35 +13,6 @@ from tests.servers import AppServer
 
 HTTP_FUZZ_REDIS_DB = 14
 SOCKET_FUZZ_REDIS_DB = 15
-
-
-@dataclass
-class FuzzStats:
-    examples: int = 0
-    outcomes: dict[str, int] = field(default_factory=dict)
-
-
-# Per test (node id): the examples run and how they were answered; shown in the summary.
-FUZZ_STATS: dict[str, FuzzStats] = {}
-
-
-def record_example(nodeid: str) -> FuzzStats:
-    stats = FUZZ_STATS.setdefault(nodeid, FuzzStats())
-    stats.examples += 1
-    return stats
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not FUZZ_STATS:
-        return
-    terminalreporter.section("fuzz examples run")
-    for nodeid, stats in FUZZ_STATS.items():
-        terminalreporter.write_line(f"{stats.examples:6d}  {nodeid}")
-        if stats.outcomes:
-            outcomes = ", ".join(f"{k!r}: {v}" for k, v in sorted(stats.outcomes.items()))
-            terminalreporter.write_line(f"        answers: {outcomes}")
-    total = sum(stats.examples for stats in FUZZ_STATS.values())
-    terminalreporter.write_line(f"{total:6d}  in all")
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from parley.errors import ErrorCode
-from tests.fuzz.conftest import record_example
+from tests.fuzz.stats import record_example
 from tests.servers import AppServer
 from tests.utils import PASSWORD
 

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from parley.errors import ErrorCode
 from parley.ids import MIN_ULID, ULID_PATTERN, new_ulid
 from parley.realtime.server import MAX_PACKET_BYTES
-from tests.fuzz.conftest import record_example
+from tests.fuzz.stats import record_example
 from tests.realtime.client import ChatClient
 from tests.servers import AppServer
 from tests.utils import register_and_login
