@@ -23,7 +23,13 @@ from parley.logs import request_id
 from parley.messaging import Messenger
 from parley.models import MessageJSON
 from parley.realtime.channels import room_channel, session_channel, user_channel
-from parley.realtime.handshake import client_address, cookie_value, origin_allowed, refusal
+from parley.realtime.handshake import (
+    client_address,
+    cookie_value,
+    origin_allowed,
+    refusal,
+    release,
+)
 from parley.realtime.limits import (
     MAX_EVENTS_IN_FLIGHT,
     MAX_ROOMS_PER_SOCKET,
@@ -166,6 +172,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.services.metrics.sockets.inc()
         await self.enter_room(sid, session_channel(session.ref))
         await self.enter_room(sid, user_channel(session.username))
+        release(environ)
 
     async def on_disconnect(self, sid: str, *_: Any) -> None:
         connection = self.connections.pop(sid, None)
