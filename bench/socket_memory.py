@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import os
 import subprocess
@@ -199,8 +200,9 @@ async def measure(args: argparse.Namespace, env: dict[str, str], workdir: Path) 
         for process in (rest, warm):
             process.terminate()
             process.wait(10)
-        server.should_exit = True
-        await serving
+        server.should_exit = server.force_exit = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(serving, 15)
 
 
 def main() -> None:
