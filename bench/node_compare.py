@@ -37,6 +37,10 @@ from bench.stack import (
 from bench.stats import summary_ms
 
 SERVERS = ("parley", "node", "baseline")
+# Two `parley serve` processes on one machine, sharing the room through Redis (users
+# alternate between them; with WebSocket-only clients no sticky routing is needed). Not in
+# the default set: `--node-servers parley,parley-x2,node`.
+WORKERS_2 = "parley-x2"
 
 
 @dataclass
@@ -182,12 +186,15 @@ async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> 
 
     stack = await asyncio.to_thread(start_stack, workdir, message_rate=10_000)
     try:
+        more: list[Server] = []  # "parley-x2": a second `parley serve` on the same Redis
         if name.startswith("parley"):
             server = (
-                stack.start_parley(fds=fds)
-                if name == "parley"
-                else start_parley_from(stack, REFERENCE_TREES[name], name, fds=fds)
+                start_parley_from(stack, REFERENCE_TREES[name], name, fds=fds)
+                if name in REFERENCE_TREES
+                else stack.start_parley(fds=fds)
             )
+            if name == WORKERS_2:
+                more.append(stack.start_parley(fds=fds))
             cookies: list[str | None] = [
                 f"{http_load.COOKIE_NAME}={c}"
                 for c in await parley_cookies(server.url, stack.redis_url, cfg.clients)
@@ -206,6 +213,8 @@ async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> 
             local = {index: pos for pos, index in enumerate(mine)}
             spec = {
                 "url": server.url,
+                # Users alternate between the instances; they share the room through Redis.
+                "urls": [server.url, *(other.url for other in more)],
                 "clients": [
                     {
                         "index": i,
@@ -254,6 +263,7 @@ async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> 
             connect=connect,
         )
         pids = {"server": server.pid, **stack.service_pids()}
+        pids |= {f"server{n + 2}": other.pid for n, other in enumerate(more)}
         pids |= {f"loadgen{i}": w.pid() for i, w in enumerate(workers)}
         if name == "baseline":
             pids = {k: v for k, v in pids.items() if k not in ("redis", "dynamodb")}
@@ -276,6 +286,8 @@ async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> 
                 round(server.rss() / 2**20, 1) if server.process.poll() is None else None
             )
             server.stop()
+            for other in more:
+                other.stop()
         return out
     finally:
         await asyncio.to_thread(stack.stop)
@@ -361,7 +373,9 @@ def summarize(rounds: list[dict[str, Any]], cfg: CompareConfig) -> dict[str, Any
                 "lost": sum(p["lost"] for p in phases),
                 "duplicates": sum(p["duplicates"] for p in phases),
                 "out_of_order": sum(p["out_of_order"] for p in phases),
-                "server_cpu": _median([c.get("server") for c in cpu]),
+                "server_cpu": _median(
+                    [sum(v for k, v in c.items() if k.startswith("server")) for c in cpu]
+                ),
                 "server_us_per_delivery": _median(
                     [p.get("server_cpu_us_per_delivery") for p in phases]
                 ),

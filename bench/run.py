@@ -164,8 +164,10 @@ class FanoutRun:
         wall = time.monotonic() - started
         merged["wall_s"] = round(wall, 2)
         delivered = merged["deliveries"] + merged["deliveries_of_unacked"]
+        # Every server process ("server", and "server2"... when one machine runs several).
+        servers = sum(v for k, v in cpu.items() if k.startswith("server"))
         merged["server_cpu_us_per_delivery"] = (
-            round(cpu.get("server", 0.0) / 100 * wall * 1e6 / delivered, 1) if delivered else None
+            round(servers / 100 * wall * 1e6 / delivered, 1) if delivered else None
         )
         return merged
 

@@ -27,7 +27,7 @@ from parley.realtime.emitter import RedisEmitter
 from parley.realtime.namespace import ChatNamespace
 from parley.realtime.server import SocketServer
 from parley.services import Services
-from parley.storage.dynamo import StorageUnavailable, TableNames, open_client
+from parley.storage.dynamo import StorageUnavailable, TableNames, open_client, open_direct
 from parley.storage.members import MemberStore
 from parley.storage.messages import MessageStore
 from parley.storage.presence import PresenceStore
@@ -171,6 +171,7 @@ class Container:
         async with AsyncExitStack() as stack:
             redis = self._redis(stack)
             dynamo = await stack.enter_async_context(open_client(settings))
+            direct = await stack.enter_async_context(open_direct(settings, dynamo))
             tables = TableNames.with_prefix(settings.table_prefix)
             sessions = SessionStore(
                 redis,
@@ -209,7 +210,7 @@ class Container:
                 sessions=sessions,
                 rooms=RoomStore(dynamo, tables.rooms),
                 members=members,
-                messages=MessageStore(dynamo, tables.messages),
+                messages=MessageStore(dynamo, tables.messages, direct=direct),
                 presence=PresenceStore(redis),
                 ledger=SendLedger(
                     redis, rate_per_second=settings.message_rate, burst=settings.message_burst

@@ -126,7 +126,8 @@ async function main() {
   const t0 = now();
   await pool(clients, spec.connectConcurrency, async (client, i) => {
     const c0 = now();
-    const { socket, error } = await connectOne(spec.url, client);
+    const urls = spec.urls && spec.urls.length ? spec.urls : [spec.url];
+    const { socket, error } = await connectOne(urls[client.index % urls.length], client);
     if (error) {
       report.failed += 1;
       bump(report.errors, error);

@@ -38,3 +38,15 @@ def refusal(message: str, code: ErrorCode, retry_after: float | None = None) -> 
         data["retryAfter"] = retry_after
     refused: Exception = socketio.exceptions.ConnectionRefusedError(message, data)
     return refused
+
+
+def release(environ: dict[str, Any]) -> None:
+    """Drop what the handshake's environ holds that no later event needs: python-socketio
+    keeps a socket's connect environ for as long as it is open, with the request's headers
+    (the cookie's session secret among them) and Engine.IO's request body object, an
+    instance of a class it defines per request (bench/socket_memory.py: together about
+    4 KiB of every idle socket). Called once the connect has read what it needs; a later
+    HTTP request of the socket (long-polling) comes with an environ of its own."""
+    for key in [key for key in environ if key.startswith("HTTP_")]:
+        del environ[key]
+    environ.pop("wsgi.input", None)

@@ -24,7 +24,7 @@ from parley.logs import request_id
 from parley.messaging import Messenger
 from parley.models import MessageJSON
 from parley.realtime.channels import room_channel, session_channel, user_channel
-from parley.realtime.handshake import cookie_value, origin_allowed, refusal
+from parley.realtime.handshake import cookie_value, origin_allowed, refusal, release
 from parley.realtime.limits import (
     MAX_EVENTS_IN_FLIGHT,
     MAX_ROOMS_PER_SOCKET,
@@ -89,8 +89,12 @@ def history_within_bytes(messages: list[MessageJSON]) -> list[MessageJSON]:
     return messages[start:]
 
 
-@dataclass
+@dataclass(slots=True)
 class Connection:
+    """One socket's state: it is kept for as long as the socket is open, so it holds nothing
+    that all sockets could share (the budgets' settings are the namespace's; what a socket
+    costs in memory: bench/socket_memory.py)."""
+
     username: str
     session_key: str
     address: str
@@ -126,6 +130,10 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.user_budgets: dict[str, Buckets] = {}
         self.sockets_of: dict[str, int] = {}  # by username, session key and "@" + address
         self._budget_scale = services.settings.socket_budget_scale
+        # Made once and shared by every socket's buckets (a Budget is immutable): a copy per
+        # socket was about 1 KiB of each idle socket's memory.
+        self._socket_budgets = scaled(SOCKET_BUDGETS, self._budget_scale)
+        self._strikes = scaled_budget(STRIKES, self._budget_scale)
         # Coalesced per room: a burst of joins is not a list per join to the whole room.
         self.presence_announcer = PresenceAnnouncer(services.presence, self._announce_presence)
 
@@ -153,8 +161,8 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             session.username,
             session.key,
             address,
-            budgets=Buckets(scaled(SOCKET_BUDGETS, self._budget_scale)),
-            strikes=TokenBucket(scaled_budget(STRIKES, self._budget_scale)),
+            budgets=Buckets(self._socket_budgets),
+            strikes=TokenBucket(self._strikes),
         )
         self.connections[sid] = connection
         for owner in self._owners(connection):
@@ -162,6 +170,7 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.services.metrics.sockets.inc()
         await self.enter_room(sid, session_channel(session.ref))
         await self.enter_room(sid, user_channel(session.username))
+        release(environ)
 
     async def on_disconnect(self, sid: str, *_: Any) -> None:
         connection = self.connections.pop(sid, None)

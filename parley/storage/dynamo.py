@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import aioboto3
+from aiobotocore.credentials import AioCredentials
+from aiobotocore.session import get_session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from parley.config import Settings
+from parley.storage.direct import DirectDynamo
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +121,34 @@ async def open_client(settings: Settings, service: str = "dynamodb") -> AsyncIte
         **local_credentials(settings),
     ) as client:
         yield client
+
+
+@asynccontextmanager
+async def open_direct(settings: Settings, client: DynamoClient) -> AsyncIterator[DirectDynamo]:
+    """The message path's PutItem without botocore's per-call machinery (storage/direct.py),
+    to the endpoint and region `client` resolved, with the same credentials and CLIENT_CONFIG."""
+    explicit = local_credentials(settings)
+    if explicit:
+        credentials: Any = AioCredentials(
+            explicit["aws_access_key_id"], explicit["aws_secret_access_key"]
+        )
+    else:
+        credentials = await get_session().get_credentials()
+        if credentials is None:
+            raise StorageUnavailable("DynamoDB: no AWS credentials found")
+    direct = DirectDynamo(
+        endpoint_url=client.meta.endpoint_url,
+        region=client.meta.region_name,
+        credentials=credentials,
+        connect_timeout=float(CLIENT_CONFIG.connect_timeout),
+        read_timeout=float(CLIENT_CONFIG.read_timeout),
+        max_attempts=int(CLIENT_CONFIG.retries["total_max_attempts"]),
+        max_connections=int(CLIENT_CONFIG.max_pool_connections),
+    )
+    try:
+        yield direct
+    finally:
+        await direct.close()
 
 
 _DIRECTORY_ATTRIBUTES = [

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from parley.realtime.handshake import cookie_value, origin_allowed
+from typing import Any
+
+from parley.realtime.handshake import cookie_value, origin_allowed, release
 
 ALLOWED = frozenset({"https://chat.example"})
 
@@ -33,3 +35,21 @@ def test_no_or_broken_cookie_header_gives_none() -> None:
     # A key the cookie grammar refuses makes http.cookies refuse the whole header.
     broken = {"HTTP_COOKIE": "bad(key)=1; parley_session=abc"}
     assert cookie_value(broken, "parley_session") is None
+
+
+def test_release_keeps_nothing_of_the_request_a_later_event_needs_not() -> None:
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "GET",
+        "REMOTE_ADDR": "10.0.0.1",
+        "HTTP_COOKIE": "parley_session=secret",
+        "HTTP_ORIGIN": "https://chat.example",
+        "HTTP_USER_AGENT": "Mozilla/5.0",
+        "wsgi.input": object(),
+        "asgi.scope": {"type": "websocket"},
+    }
+    release(environ)
+    assert environ == {
+        "REQUEST_METHOD": "GET",
+        "REMOTE_ADDR": "10.0.0.1",
+        "asgi.scope": {"type": "websocket"},
+    }

@@ -4,12 +4,16 @@ handler checks the session, validates the payload and answers with an ack."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
+from typing import Any
 
 import httpx
 import pytest
 import socketio
 from redis.asyncio import Redis
 
+from parley.realtime.namespace import Connection
 from tests.realtime.client import ChatClient
 from tests.unit.realtime.conftest import InProcessServer, Person, Tab, sign_up
 from tests.utils import sess_key
@@ -160,3 +164,41 @@ async def test_logout_expires_every_socket_of_the_session(
     for tab in tabs:
         assert await tab.next("session_expired") == {}
         await asyncio.wait_for(tab.disconnected.wait(), 5)
+
+
+def _size(obj: Any, seen: set[int]) -> int:
+    """Bytes of `obj` and of what it holds, skipping classes and what `seen` already counted."""
+    if id(obj) in seen or isinstance(obj, type) or obj is None:
+        return 0
+    seen.add(id(obj))
+    size = sys.getsizeof(obj)
+    if isinstance(obj, dict):
+        size += sum(_size(key, seen) + _size(value, seen) for key, value in obj.items())
+    elif isinstance(obj, list | tuple | set | frozenset):
+        size += sum(_size(item, seen) for item in obj)
+    for slot in getattr(type(obj), "__slots__", ()):
+        size += _size(getattr(obj, slot, None), seen)
+    if hasattr(obj, "__dict__"):
+        size += _size(vars(obj), seen)
+    return size
+
+
+async def test_an_idle_socket_holds_little_of_its_own(
+    chat_server: InProcessServer, open_tab: Tab
+) -> None:
+    """Every open socket keeps its Connection: what all sockets could share (the budgets'
+    settings) is the namespace's, and a socket's own part stays small (bench/socket_memory.py
+    measures the whole socket, the libraries' part included)."""
+    first, second = await sign_up(chat_server), await sign_up(chat_server)
+    await open_tab(first)
+    await open_tab(second)
+    # Made after start-up, so not among the objects gc.freeze() set aside (realtime/server.py).
+    by_user = {o.username: o for o in gc.get_objects() if isinstance(o, Connection)}
+    one, other = by_user[first.username], by_user[second.username]
+    assert one.budgets.budgets is other.budgets.budgets
+    assert one.strikes.budget is other.strikes.budget
+    shared: set[int] = set()
+    _size(other, shared)
+    own = _size(one, shared)
+    print(f"an idle socket's own Connection state: {own} bytes")
+    assert own <= 1024
