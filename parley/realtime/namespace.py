@@ -304,9 +304,13 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         connection.rooms[event.room] = found
         await self._publish_presence(event.room, joined=connection.presence(sid, event.room))
         if not event.limit:
-            return {"ok": True, "messages": []}
+            return {"ok": True, "messages": [], "hasOlder": False}
         page = await self.services.messages.latest(event.room, limit=event.limit)
-        return {"ok": True, "messages": history_within_bytes([m.to_json() for m in page.messages])}
+        messages = history_within_bytes([m.to_json() for m in page.messages])
+        # Whether older messages are there to page over HTTP: more than the limit, or some of
+        # the page left out for its size (a client cannot tell that from the count alone).
+        has_older = page.next is not None or len(messages) < len(page.messages)
+        return {"ok": True, "messages": messages, "hasOlder": has_older}
 
     async def _leave(self, sid: str, connection: Connection, event: RoomEvent) -> Ack:
         if event.room in connection.rooms:

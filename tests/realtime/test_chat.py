@@ -104,6 +104,10 @@ async def test_a_join_asks_for_as_much_history_as_it_shows(
     listener, shower = await connect(await signup()), await connect(await signup())
     assert await listener.join(room, limit=0) == []
     assert await shower.join(room, limit=2) == sent[-2:]
+    # Whether there is more to page over HTTP than the ack carries.
+    for limit, has_older in ((2, True), (3, False), (50, False), (0, False)):
+        ack = await shower.call("join", {"room": room, "limit": limit})
+        assert ack["hasOlder"] is has_older, (limit, ack)
     for limit in (-1, 51, "5"):
         ack = await listener.call("join", {"room": room, "limit": limit})
         assert ack["ok"] is False, ack

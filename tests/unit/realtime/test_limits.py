@@ -67,6 +67,7 @@ async def test_a_join_ack_is_capped_in_bytes(person: Person, open_tab: Tab) -> N
     assert len(json.dumps(ack["messages"], separators=(",", ":"))) <= MAX_HISTORY_ACK_BYTES
     assert 0 < len(ack["messages"]) < 12
     assert ack["messages"][-1] == sent[-1]["message"]  # the newest are kept
+    assert ack["hasOlder"] is True  # what was left out is paged over HTTP
 
 
 async def test_events_past_the_socket_budget_are_rate_limited(
