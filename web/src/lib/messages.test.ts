@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Message } from '../types';
 import {
   addPending,
+  applyUpdates,
   confirmSent,
   initialRoomState,
   markFailed,
@@ -171,5 +172,35 @@ describe('roomMessagesReducer', () => {
     const state = roomMessagesReducer(initialRoomState('general'), join([stored(1)]));
     expect(roomMessagesReducer(state, { type: 'reset', room: 'random' })).toEqual(initialRoomState('random'));
     expect(roomMessagesReducer(state, { type: 'reset', room: 'general' })).toBe(state);
+  });
+});
+
+describe('applyUpdates', () => {
+  it('replaces the messages it names with their new state, keeping keys, and adds none', () => {
+    const list = mergeMessages([], [stored(1), stored(2)]);
+    const updated = applyUpdates(list, [
+      stored(1, { text: 'fixed', editedAt: at(9) }),
+      stored(2, { text: '', deleted: true, reactions: [] }),
+      stored(7, { text: 'not shown' }),
+    ]);
+    expect(ids(updated)).toEqual([id(1), id(2)]);
+    expect(updated[0]).toMatchObject({ key: list[0]!.key, text: 'fixed', editedAt: at(9), deleted: false });
+    expect(updated[1]).toMatchObject({ text: '', deleted: true });
+  });
+
+  it('returns the same array when it shows none of them, and through the reducer', () => {
+    const list = mergeMessages([], [stored(1)]);
+    expect(applyUpdates(list, [stored(5)])).toBe(list);
+    const state = { ...initialRoomState('general'), messages: list };
+    const reactions = [{ emoji: '👍', users: ['bob', 'carol'] }];
+    const next = roomMessagesReducer(state, { type: 'updated', room: 'general', messages: [stored(1, { reactions })] });
+    expect(next.messages[0]!.reactions).toEqual(reactions);
+    expect(roomMessagesReducer(state, { type: 'updated', room: 'other', messages: [stored(1, { reactions })] })).toBe(state);
+  });
+
+  it('a pending reply carries its quote until the stored copy replaces it', () => {
+    const quote = { id: id(1), username: 'bob', text: 'm1' };
+    const [pendingReply] = addPending([], { ...pending('r'), replyTo: quote });
+    expect(pendingReply).toMatchObject({ replyTo: quote, deleted: false, reactions: [], mentions: [] });
   });
 });
