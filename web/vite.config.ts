@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import react from '@vitejs/plugin-react';
 import type { Plugin, ProxyOptions } from 'vite';
 import { defineConfig } from 'vitest/config';
@@ -48,7 +48,8 @@ export const EMOJIBASE_URL = '/assets/emojibase';
 const EMOJIBASE_FILES = ['data.json', 'messages.json'];
 
 function emojibaseData(): Plugin {
-  const read = (file: string) => readFileSync(fileURLToPath(new URL(`node_modules/emojibase-data/en/${file}`, import.meta.url)));
+  const resolve = createRequire(import.meta.url).resolve;
+  const read = (file: string) => readFileSync(resolve(`emojibase-data/en/${file}`));
   return {
     name: 'parley-emojibase-data',
     configureServer(server) {

@@ -16,3 +16,12 @@ export function reactedBy(reaction: Reaction, me: string | null): string {
   return `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
 }
 
+
+/**
+ * The emoji as the server's list has it: a VS16 (U+FE0F) after a character that is shown as an
+ * emoji anyway is dropped ("👍\uFE0F" is "👍"), as Unicode's emoji-test.txt lists the fully
+ * qualified form without it; where VS16 makes the emoji ("❤\uFE0F") it stays.
+ */
+export function normalizeEmoji(emoji: string): string {
+  return emoji.replace(/(\p{Emoji_Presentation})\uFE0F/gu, '$1');
+}

@@ -1,5 +1,6 @@
 import { lazy, Suspense, useState } from 'react';
 import { errorText } from '../../errors';
+import { normalizeEmoji } from '../../lib/reactions';
 import { Dialog } from '../conversations/Dialog';
 
 const EmojiPicker = lazy(() => import('./EmojiPicker'));
@@ -22,7 +23,7 @@ export function ReactionDialog({ onReact, onClose }: ReactionDialogProps) {
     if (busy) return;
     setBusy(true);
     setError(null);
-    onReact(emoji).then(onClose, (failure: unknown) => {
+    onReact(normalizeEmoji(emoji)).then(onClose, (failure: unknown) => {
       setBusy(false);
       setError(errorText(failure));
     });
