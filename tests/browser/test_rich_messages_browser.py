@@ -82,9 +82,7 @@ async def test_edit_delete_react_reply_and_mention_live(new_page: NewPage) -> No
         "first from bob"
     )
     await reply_b.get_by_role("button", name=re.compile("In reply to")).click()
-    await expect(item(page_b, "first from bob")).to_have_class(
-        re.compile(r"\bhighlighted\b")
-    )
+    await expect(item(page_b, "first from bob")).to_have_class(re.compile(r"\bhighlighted\b"))
 
     # Reactions: alice picks 👍 in the picker, bob toggles it too: 2, with both names.
     await act_on(page_a, "first from bob", "Add reaction")
@@ -125,7 +123,8 @@ async def test_edit_delete_react_reply_and_mention_live(new_page: NewPage) -> No
     for page in (page_a, page_b):
         await expect(page.get_by_text("This message was deleted.")).to_have_count(1)
         await expect(page.get_by_text("bob, edited")).to_have_count(0)
-        await expect(article(page, "a reply to bob")).to_contain_text("Original message was deleted.")
+        reply = article(page, "a reply to bob")
+        await expect(reply).to_contain_text("Original message was deleted.")
     # Only the author edits; alice (the owner) may delete bob's messages, bob not hers.
     theirs = article(page_b, "a reply to bob")
     await expect(theirs.get_by_role("button", name="Edit", exact=True)).to_have_count(0)
@@ -165,4 +164,5 @@ async def test_markdown_is_rendered_without_html_and_only_safe_links(new_page: N
         await expect(shown).to_contain_text('<img src=x onerror="window.__xss=2">')
         await shown.get_by_text("click me").click()
         assert await viewer.evaluate("() => window.__xss") is None
-        assert await viewer.get_by_role("log").locator("img, script, [href^='javascript']").count() == 0
+        unsafe = viewer.get_by_role("log").locator("img, script, [href^='javascript']")
+        assert await unsafe.count() == 0
