@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import react from '@vitejs/plugin-react';
-import type { ProxyOptions } from 'vite';
+import type { Plugin, ProxyOptions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // The API and Socket.IO server that `parley dev` runs (docs/reference.md, "Configuration").
@@ -39,8 +41,35 @@ const presentBackendOrigin: ProxyOptions['configure'] = (proxy) => {
   proxy.on('proxyReqWs', (request, incoming) => presentOwnOriginAsBackend(request, incoming));
 };
 
+// The emoji picker (frimousse) reads Emojibase's data from `${EMOJIBASE_URL}/en/*.json`. It is
+// served from this origin, as the CSP requires (connect-src 'self'), from the pinned
+// emojibase-data package: emitted beside the bundle, and served by the dev server.
+export const EMOJIBASE_URL = '/assets/emojibase';
+const EMOJIBASE_FILES = ['data.json', 'messages.json'];
+
+function emojibaseData(): Plugin {
+  const resolve = createRequire(import.meta.url).resolve;
+  const read = (file: string) => readFileSync(resolve(`emojibase-data/en/${file}`));
+  return {
+    name: 'parley-emojibase-data',
+    configureServer(server) {
+      server.middlewares.use(`${EMOJIBASE_URL}/en`, (request, response, next) => {
+        const file = EMOJIBASE_FILES.find((name) => request.url === `/${name}`);
+        if (file === undefined) return next();
+        response.setHeader('Content-Type', 'application/json');
+        response.end(read(file));
+      });
+    },
+    generateBundle() {
+      for (const file of EMOJIBASE_FILES) {
+        this.emitFile({ type: 'asset', fileName: `${EMOJIBASE_URL.slice(1)}/en/${file}`, source: read(file) });
+      }
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), emojibaseData()],
   server: {
     proxy: {
       '/api': { target: BACKEND, configure: presentBackendOrigin },

@@ -191,7 +191,7 @@ async def test_markup_in_a_message_is_shown_as_text(new_page: NewPage) -> None:
     await expect(message_with_text(other, XSS)).to_have_count(1)
 
     for viewer in (page, other):
-        text = viewer.get_by_role("log").get_by_test_id("message").locator("p.message-text")
+        text = viewer.get_by_role("log").get_by_test_id("message").locator(".message-text")
         await expect(text).to_have_count(1)
         assert await text.text_content() == XSS
         assert await viewer.evaluate("() => window.__xss") is None
@@ -352,7 +352,7 @@ async def test_reconnect_after_a_restart_catches_up(
         await expect(message_with_text(page, missed)).to_have_count(1)
         await send_with_enter(page, "after the restart")
         await expect_sent(page, "after the restart")
-        texts = await messages(page).locator("p.message-text").all_text_contents()
+        texts = await messages(page).locator(".message-text").all_text_contents()
         assert texts == ["before the restart", missed, "after the restart"]
     finally:
         await asyncio.to_thread(restarted.stop)
@@ -395,7 +395,7 @@ async def test_a_reconnect_catches_up_on_a_message_stored_late(
         await expect(banner).to_have_text("")
         await expect(message_with_text(page, "later 59")).to_have_count(1)
         await expect(message_with_text(page, "stored late")).to_have_count(1)
-        texts = await messages(page).locator("p.message-text").all_text_contents()
+        texts = await messages(page).locator(".message-text").all_text_contents()
         later = [f"later {n}" for n in range(60)]
         assert texts == ["stored late", "newest before the drop", *later]
     finally:
@@ -450,7 +450,7 @@ async def test_a_reconnect_catches_up_on_an_orphaned_send_taken_over(
         await expect(banner).to_have_text("")
         await expect(message_with_text(page, "later 59")).to_have_count(1)
         await expect(message_with_text(page, "taken over")).to_have_count(1)
-        texts = await messages(page).locator("p.message-text").all_text_contents()
+        texts = await messages(page).locator(".message-text").all_text_contents()
         later = [f"later {n}" for n in range(60)]
         assert texts == ["taken over", "newest before the drop", *later]
     finally:

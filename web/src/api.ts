@@ -3,7 +3,7 @@
 // the one 401 rule: code `unauthorized` means the session is gone, so the handler registered by
 // the auth provider sends the user to /login.
 import { errorCodeOf } from './errors';
-import type { ErrorCode, Member, MessagePage, Role, Room, RoomDirectoryPage, SessionInfo, User } from './types';
+import type { ChangesPage, ErrorCode, Member, MessagePage, Role, Room, RoomDirectoryPage, SessionInfo, User } from './types';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -160,6 +160,9 @@ export const api = {
   /** Messages newer than `after`, oldest first, for catching up after a disconnect. */
   messagesAfter: (room: string, after: string, limit = 100) =>
     request<MessagePage>('GET', messagesPath(room, { limit, after })),
+  /** Messages edited, deleted or reacted to after the sync point `since` (docs/reference.md). */
+  changes: (room: string, since: string, limit = 100) =>
+    request<ChangesPage>('GET', `${roomPath(room)}/changes?${query({ since, limit })}`),
 };
 
 const roomPath = (room: string) => `/api/rooms/${encodeURIComponent(room)}`;

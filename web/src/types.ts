@@ -57,6 +57,29 @@ export interface Message {
   text: string;
   createdAt: string;
   clientId: string | null;
+  // Rich messages (docs/reference.md, "Socket.IO"); optional so that a page from an older server
+  // still reads as plain messages.
+  /** When the text was last edited, or null. */
+  editedAt?: string | null;
+  /** A tombstone: the text, quote and reactions are erased. */
+  deleted?: boolean;
+  replyTo?: ReplyQuote | null;
+  reactions?: Reaction[];
+  /** Usernames mentioned as `@name` that are members of the room. */
+  mentions?: string[];
+}
+
+/** The quoted parent of a reply: its text cut to 200 characters, `""` once it was deleted. */
+export interface ReplyQuote {
+  id: string;
+  username: string;
+  text: string;
+}
+
+/** One emoji on a message and who reacted with it, in order of the emoji's first use. */
+export interface Reaction {
+  emoji: string;
+  users: string[];
 }
 
 export interface MessagePage {
@@ -100,7 +123,8 @@ export interface AckFailure {
 
 export type Ack<T extends object = object> = ({ ok: true } & T) | AckFailure;
 
-export type JoinAck = Ack<{ messages: Message[] }>;
+// `hasOlder`: older messages are stored than the ack carries (absent from servers before it).
+export type JoinAck = Ack<{ messages: Message[]; hasOlder?: boolean }>;
 export type OkAck = Ack;
 export type MessageAck = Ack<{ message: Message }>;
 
@@ -135,8 +159,17 @@ export interface MentionEvent {
   message: Message;
 }
 
+/** GET /api/rooms/{room}/changes: messages changed after `since`, and the next sync point. */
+export interface ChangesPage {
+  messages: Message[];
+  next: string | null;
+  sync: string;
+}
+
 export interface ServerToClientEvents {
   message: (message: Message) => void;
+  /** A message was edited, deleted or reacted to: its current state. */
+  message_updated: (message: Message) => void;
   typing: (event: TypingEvent) => void;
   presence: (event: PresenceEvent) => void;
   session_expired: (event: Record<string, never>) => void;
@@ -164,7 +197,13 @@ export interface ClientToServerEvents {
   leave: (payload: { room: string }) => void;
   read: (payload: ReadEvent, ack: (reply: OkAck) => void) => void;
   message: (
-    payload: { room: string; text: string; clientId: string },
+    payload: { room: string; text: string; clientId: string; replyTo?: string },
+    ack: (reply: MessageAck) => void,
+  ) => void;
+  edit: (payload: { room: string; id: string; text: string }, ack: (reply: MessageAck) => void) => void;
+  delete: (payload: { room: string; id: string }, ack: (reply: MessageAck) => void) => void;
+  react: (
+    payload: { room: string; id: string; emoji: string; on: boolean },
     ack: (reply: MessageAck) => void,
   ) => void;
   typing: (payload: { room: string }) => void;

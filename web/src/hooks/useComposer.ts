@@ -6,6 +6,7 @@ export const MAX_MESSAGE_LENGTH = 4000;
 
 export interface Composer {
   text: string;
+  setText: (text: string) => void;
   error: string | null;
   canSend: boolean;
   onChange: (event: ChangeEvent<HTMLTextAreaElement>) => void;
@@ -53,5 +54,5 @@ export function useComposer(send: (text: string) => void, notifyTyping: () => vo
     [submit],
   );
 
-  return { text, error, canSend, onChange, onKeyDown, onSubmit };
+  return { text, setText, error, canSend, onChange, onKeyDown, onSubmit };
 }

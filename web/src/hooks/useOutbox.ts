@@ -6,6 +6,7 @@ import { useAuth } from '../auth/AuthProvider';
 import { newClientId } from '../lib/clientId';
 import type { RoomMessagesAction, RoomMessagesState } from '../lib/messages';
 import { ACK_TIMEOUT_MS, type ParleySocket } from '../socket';
+import type { ReplyQuote } from '../types';
 
 export interface OutboxOptions {
   room: string;
@@ -16,7 +17,8 @@ export interface OutboxOptions {
 }
 
 export interface Outbox {
-  send: (text: string) => void;
+  /** `replyTo`: the message it answers, quoted at once as the server will quote it. */
+  send: (text: string, replyTo?: ReplyQuote | null) => void;
   /** Sends a failed message again, with its clientId. */
   retry: (clientId: string) => void;
   /** The room is joined on `socket`: send what waited, and send at once from now on. */
@@ -57,9 +59,10 @@ export function useOutbox({ room, socket, dispatch, latest }: OutboxOptions): Ou
   );
 
   const emitMessage = useCallback(
-    (target: ParleySocket, clientId: string, text: string) => {
+    (target: ParleySocket, clientId: string, text: string, replyTo: string | null) => {
       inFlight.current.add(clientId);
-      target.timeout(ACK_TIMEOUT_MS).emit('message', { room, text, clientId }, (err: Error | null, reply) => {
+      const payload = replyTo === null ? { room, text, clientId } : { room, text, clientId, replyTo };
+      target.timeout(ACK_TIMEOUT_MS).emit('message', payload, (err: Error | null, reply) => {
         if (!inFlight.current.delete(clientId)) return; // the room was left meanwhile
         if (err && !target.connected) {
           // Cut off mid-send: resent (same clientId, so never stored twice) after the rejoin.
@@ -78,9 +81,9 @@ export function useOutbox({ room, socket, dispatch, latest }: OutboxOptions): Ou
   );
 
   const deliver = useCallback(
-    (clientId: string, text: string) => {
+    (clientId: string, text: string, replyTo: string | null) => {
       const target = joinedOn.current;
-      if (target?.connected) emitMessage(target, clientId, text);
+      if (target?.connected) emitMessage(target, clientId, text, replyTo);
       else queue(clientId);
     },
     [emitMessage, queue],
@@ -95,7 +98,7 @@ export function useOutbox({ room, socket, dispatch, latest }: OutboxOptions): Ou
         if (timer === undefined) continue; // already emitted, its ack is on its way
         clearTimeout(timer);
         queueTimers.current.delete(message.clientId);
-        emitMessage(target, message.clientId, message.text);
+        emitMessage(target, message.clientId, message.text, message.replyTo?.id ?? null);
       }
     },
     [latest, emitMessage],
@@ -106,11 +109,11 @@ export function useOutbox({ room, socket, dispatch, latest }: OutboxOptions): Ou
   }, []);
 
   const send = useCallback(
-    (text: string) => {
+    (text: string, replyTo: ReplyQuote | null = null) => {
       if (!username) return;
       const clientId = newClientId();
-      dispatch({ type: 'sendStarted', room, clientId, username, text, createdAt: new Date().toISOString() });
-      deliver(clientId, text);
+      dispatch({ type: 'sendStarted', room, clientId, username, text, createdAt: new Date().toISOString(), replyTo });
+      deliver(clientId, text, replyTo?.id ?? null);
     },
     [room, username, dispatch, deliver],
   );
@@ -122,7 +125,7 @@ export function useOutbox({ room, socket, dispatch, latest }: OutboxOptions): Ou
       // The same clientId: if the first attempt was stored after all, the server returns that
       // message instead of storing it twice.
       dispatch({ type: 'retried', room, clientId });
-      deliver(clientId, message.text);
+      deliver(clientId, message.text, message.replyTo?.id ?? null);
     },
     [room, latest, dispatch, deliver],
   );

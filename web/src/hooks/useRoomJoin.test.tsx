@@ -1,6 +1,7 @@
 import { act, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import type { ParleySocket } from '../socket';
+import { ZERO_ULID } from '../api';
 import { mockFetch, type Route } from '../test/fakeFetch';
 import { FakeSocket } from '../test/fakeSocket';
 import { message, ulid } from '../test/renderApp';
@@ -9,7 +10,11 @@ import { ulidAt, ulidTime } from '../lib/ulid';
 import { catchUpFrom, useRoomJoin, VISIBILITY_BOUND_MS } from './useRoomJoin';
 
 async function setup(routes: Record<string, Route> = {}) {
-  const fetch = mockFetch({ 'GET /api/auth/me': { status: 200, body: { username: 'alice' } }, ...routes });
+  const fetch = mockFetch({
+    'GET /api/auth/me': { status: 200, body: { username: 'alice' } },
+    'GET /api/rooms/general/changes': { status: 200, body: { messages: [], next: null, sync: ZERO_ULID } },
+    ...routes,
+  });
   const fake = new FakeSocket();
   const onJoined = vi.fn<(socket: ParleySocket) => void>();
   const onLeft = vi.fn<() => void>();
@@ -128,5 +133,59 @@ describe('useRoomJoin', () => {
     unmount();
     await waitFor(() => expect(fake.sent('leave').map((entry) => entry.payload)).toEqual([{ room: 'general' }]));
     expect(['connect', 'disconnect', 'message'].map((event) => fake.listenerCount(event))).toEqual([0, 0, 0]);
+  });
+
+  it('converges after a reconnect: edits, deletions and reactions made meanwhile, from the sync point kept', async () => {
+    const sync1 = '01J00000000000000000000100';
+    const sync2 = '01J00000000000000000000200';
+    const changes: Route = (url) => {
+      const since = url.searchParams.get('since');
+      if (since === catchUpFrom(ulid(3))) return { status: 200, body: { messages: [], next: null, sync: sync1 } };
+      if (since === sync1) {
+        return {
+          status: 200,
+          body: { messages: [message(1, { text: 'fixed', editedAt: '2024-01-01T12:05:00Z' })], next: sync2, sync: sync2 },
+        };
+      }
+      const reactions = [{ emoji: '👍', users: ['bob', 'carol'] }];
+      return {
+        status: 200,
+        body: { messages: [message(2, { text: '', deleted: true }), message(3, { reactions }), message(9)], next: null, sync: '01J00000000000000000000300' },
+      };
+    };
+    const { fake, state, fetch } = await setup({
+      'GET /api/rooms/general/changes': changes,
+      'GET /api/rooms/general/messages': { status: 200, body: { messages: [], next: null } },
+    });
+    fake.reply('join', { ok: true, messages: [message(1), message(2), message(3)] });
+    await waitFor(() => expect(fetch.callsTo('GET', '/api/rooms/general/changes')).toHaveLength(1));
+    fake.drop();
+    fake.connect();
+    fake.reply('join', { ok: true, messages: [] });
+    await waitFor(() => expect(state().messages[2]!.reactions).toHaveLength(1));
+    const [first, second, third] = state().messages;
+    expect(first).toMatchObject({ text: 'fixed', editedAt: '2024-01-01T12:05:00Z' });
+    expect(second).toMatchObject({ text: '', deleted: true });
+    expect(third!.reactions).toEqual([{ emoji: '👍', users: ['bob', 'carol'] }]);
+    // A change to a message not shown does not add it: history shown stays without gaps.
+    expect(state().messages.map((entry) => entry.id)).toEqual([1, 2, 3].map(ulid));
+    const since = fetch.callsTo('GET', '/api/rooms/general/changes').map((call) => call.url.searchParams.get('since'));
+    expect(since).toEqual([catchUpFrom(ulid(3)), sync1, sync2]);
+  });
+
+  it('applies live message_updated of its own room, and a catch-up answer does not undo a newer live one', async () => {
+    let answer!: (page: { status: number; body: unknown }) => void;
+    const { fake, state } = await setup({
+      'GET /api/rooms/general/changes': () => new Promise((resolve) => (answer = resolve)),
+    });
+    fake.reply('join', { ok: true, messages: [message(1), message(2)] });
+    await waitFor(() => expect(answer).toBeDefined());
+    fake.serverEmit('message_updated', message(1, { text: 'live edit', editedAt: '2024-01-01T12:09:00Z' }));
+    fake.serverEmit('message_updated', message(2, { room: 'random-talk', text: 'elsewhere' }));
+    expect(state().messages.map((entry) => entry.text)).toEqual(['live edit', 'message 2']);
+    act(() => answer({ status: 200, body: { messages: [message(1, { text: 'older edit' })], next: null, sync: ZERO_ULID } }));
+    await waitFor(() => expect(state().syncError).toBeNull());
+    await act(async () => {});
+    expect(state().messages[0]!.text).toBe('live edit');
   });
 });

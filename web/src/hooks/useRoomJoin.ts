@@ -1,5 +1,6 @@
 // Being in one room: the join, the rejoin after every reconnect (catching up on what was missed
-// meanwhile), the room's live messages, and leaving it.
+// meanwhile: new messages, and the edits, deletions and reactions of the changes index), the
+// room's live messages and updates, and leaving it.
 import { useEffect, useRef, type Dispatch, type RefObject } from 'react';
 import { ApiError, ZERO_ULID, api } from '../api';
 import { useAuth } from '../auth/AuthProvider';
@@ -7,6 +8,7 @@ import { errorText } from '../errors';
 import { newestStoredId, type RoomMessagesAction, type RoomMessagesState } from '../lib/messages';
 import { ulidAt, ulidTime } from '../lib/ulid';
 import { ACK_TIMEOUT_MS, type ParleySocket } from '../socket';
+import type { Message } from '../types';
 import { useSocketEvent } from './useSocketEvent';
 
 /** The join ack carries the latest 50 messages (docs/reference.md, "Socket.IO"). */
@@ -39,6 +41,8 @@ export interface RoomJoinOptions {
 
 interface RoomVisit {
   join: () => void;
+  /** A live `message_updated` of this room. */
+  updated: (message: Message) => void;
   disconnected: () => void;
   /** The visit is over; `leave`: the socket leaves the room too. */
   end: (leave: boolean) => void;
@@ -79,6 +83,10 @@ export function catchUpFrom(newestSeen: string | null): string {
 
 const never = () => false;
 
+function newestOf(messages: readonly Message[]): string | null {
+  return messages.reduce<string | null>((newest, message) => (newest === null || message.id > newest ? message.id : newest), null);
+}
+
 export function useRoomJoin({ room, socket, dispatch, latest, onJoined, onLeft, stays = never }: RoomJoinOptions): void {
   const { expire } = useAuth();
   const visit = useRef<RoomVisit | null>(null);
@@ -99,6 +107,9 @@ export function useRoomJoin({ room, socket, dispatch, latest, onJoined, onLeft, 
   useSocketEvent(socket, 'disconnect', () => visit.current?.disconnected());
   useSocketEvent(socket, 'message', (message) => {
     if (message.room === room) dispatch({ type: 'received', room, messages: [message] });
+  });
+  useSocketEvent(socket, 'message_updated', (message) => {
+    if (message.room === room) visit.current?.updated(message);
   });
 }
 
@@ -121,6 +132,11 @@ function visitRoom({
   let gapFrom: string | null = null;
   let generation = 0;
   let catchUpTimer: ReturnType<typeof setTimeout> | undefined;
+  // The sync point of the changes index (docs/reference.md, "Catching up with changes"): set
+  // from the first join's newest message, then the `sync` of each catch-up's last page. Ids
+  // updated live while a catch-up is under way: its answer may be older than what they show.
+  let changesSince: string | null = null;
+  let liveDuring: Set<string> | null = null;
 
   const catchUp = async () => {
     const mine = ++generation;
@@ -132,12 +148,34 @@ function visitRoom({
         dispatch({ type: 'received', room, messages: page.messages });
         gapFrom = page.next;
       }
+      if (current()) await catchUpChanges(current);
       if (current()) dispatch({ type: 'synced', room });
     } catch (error) {
       // An ended session already went through the one `unauthorized` rule in the API client.
       if (!current() || (error instanceof ApiError && error.code === 'unauthorized')) return;
       dispatch({ type: 'syncFailed', room, error: `Could not load missed messages (${errorText(error)}). Retrying…` });
       catchUpTimer = setTimeout(() => socket.connected && current() && void catchUp(), CATCH_UP_RETRY_MS);
+    }
+  };
+
+  /** Pages through the changes after `changesSince` and keeps the last page's `sync`. */
+  const catchUpChanges = async (current: () => boolean) => {
+    if (changesSince === null) return;
+    liveDuring ??= new Set();
+    let since: string | null = changesSince;
+    let sync = changesSince;
+    while (since !== null && current()) {
+      const page = await api.changes(room, since, CATCH_UP_PAGE_SIZE);
+      if (!current()) return;
+      const live = liveDuring;
+      const messages = page.messages.filter((message) => !live.has(message.id));
+      if (messages.length > 0) dispatch({ type: 'updated', room, messages });
+      since = page.next;
+      sync = page.sync;
+    }
+    if (current()) {
+      changesSince = sync;
+      liveDuring = null;
     }
   };
 
@@ -157,15 +195,23 @@ function visitRoom({
         else dispatch({ type: 'joinFailed', room, error: reply.error });
         return;
       }
+      if (!everJoined) changesSince = catchUpFrom(newestOf(reply.messages));
       everJoined = true;
-      dispatch({ type: 'joined', room, messages: reply.messages, pageSize: JOIN_PAGE_SIZE });
+      const hasOlder = reply.hasOlder ?? reply.messages.length >= JOIN_PAGE_SIZE;
+      dispatch({ type: 'joined', room, messages: reply.messages, hasOlder });
       onJoined(socket);
-      if (gapFrom !== null) void catchUp();
+      // The first join catches up with the changes too: its page is current, but a change may
+      // still be on its way into the index (the sync point trails by the visibility bound).
+      void catchUp();
     });
   };
 
   return {
     join,
+    updated(message) {
+      liveDuring?.add(message.id);
+      dispatch({ type: 'updated', room, messages: [message] });
+    },
     disconnected() {
       onLeft();
       dispatch({ type: 'disconnected', room });

@@ -5,13 +5,16 @@ import { api } from '../api';
 import { errorText } from '../errors';
 import { initialRoomState, oldestStoredId, roomMessagesReducer, type RoomMessagesState } from '../lib/messages';
 import { useSocket } from '../realtime/SocketProvider';
+import type { ReplyQuote } from '../types';
+import { useMessageActions, type MessageActions } from './useMessageActions';
 import { useOutbox } from './useOutbox';
 import { useRoomJoin } from './useRoomJoin';
 
 const HISTORY_PAGE_SIZE = 50;
 
-export interface RoomMessages extends Omit<RoomMessagesState, 'room'> {
-  send: (text: string) => void;
+export interface RoomMessages extends Omit<RoomMessagesState, 'room'>, MessageActions {
+  /** `replyTo`: the message it answers. */
+  send: (text: string, replyTo?: ReplyQuote | null) => void;
   retry: (clientId: string) => void;
   loadOlder: () => void;
 }
@@ -38,6 +41,7 @@ export function useRoomMessages(room: string, { stays }: RoomMessagesOptions = {
 
   const outbox = useOutbox({ room, socket, dispatch, latest });
   useRoomJoin({ room, socket, dispatch, latest, onJoined: outbox.joined, onLeft: outbox.left, stays });
+  const actions = useMessageActions(room, dispatch);
 
   const loadOlder = useCallback(() => {
     const { hasOlder, loadingOlder, messages } = latest.current;
@@ -63,5 +67,6 @@ export function useRoomMessages(room: string, { stays }: RoomMessagesOptions = {
     send: outbox.send,
     retry: outbox.retry,
     loadOlder,
+    ...actions,
   };
 }

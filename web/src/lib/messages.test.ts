@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Message } from '../types';
 import {
   addPending,
+  applyUpdates,
   confirmSent,
   initialRoomState,
   markFailed,
@@ -141,18 +142,19 @@ describe('ids at the edges', () => {
 });
 
 describe('roomMessagesReducer', () => {
-  const join = (messages: Message[]) =>
-    ({ type: 'joined', room: 'general', messages, pageSize: 50 }) as const;
+  const join = (messages: Message[], hasOlder = messages.length >= 50) =>
+    ({ type: 'joined', room: 'general', messages, hasOlder }) as const;
 
   it('ignores answers meant for another room', () => {
     const state = initialRoomState('general');
     expect(roomMessagesReducer(state, { type: 'received', room: 'random', messages: [stored(1)] })).toBe(state);
   });
 
-  it('a full first page means older history may exist; a short one means it does not', () => {
+  it('the first join says whether older history exists, a page cut short for its size included', () => {
     const full = Array.from({ length: 50 }, (_, n) => stored(n + 1));
     expect(roomMessagesReducer(initialRoomState('general'), join(full)).hasOlder).toBe(true);
     expect(roomMessagesReducer(initialRoomState('general'), join([stored(1)])).hasOlder).toBe(false);
+    expect(roomMessagesReducer(initialRoomState('general'), join([stored(1)], true)).hasOlder).toBe(true);
   });
 
   it('a rejoin merges the latest page without duplicates and keeps what is known of older history', () => {
@@ -171,5 +173,35 @@ describe('roomMessagesReducer', () => {
     const state = roomMessagesReducer(initialRoomState('general'), join([stored(1)]));
     expect(roomMessagesReducer(state, { type: 'reset', room: 'random' })).toEqual(initialRoomState('random'));
     expect(roomMessagesReducer(state, { type: 'reset', room: 'general' })).toBe(state);
+  });
+});
+
+describe('applyUpdates', () => {
+  it('replaces the messages it names with their new state, keeping keys, and adds none', () => {
+    const list = mergeMessages([], [stored(1), stored(2)]);
+    const updated = applyUpdates(list, [
+      stored(1, { text: 'fixed', editedAt: at(9) }),
+      stored(2, { text: '', deleted: true, reactions: [] }),
+      stored(7, { text: 'not shown' }),
+    ]);
+    expect(ids(updated)).toEqual([id(1), id(2)]);
+    expect(updated[0]).toMatchObject({ key: list[0]!.key, text: 'fixed', editedAt: at(9), deleted: false });
+    expect(updated[1]).toMatchObject({ text: '', deleted: true });
+  });
+
+  it('returns the same array when it shows none of them, and through the reducer', () => {
+    const list = mergeMessages([], [stored(1)]);
+    expect(applyUpdates(list, [stored(5)])).toBe(list);
+    const state = { ...initialRoomState('general'), messages: list };
+    const reactions = [{ emoji: '👍', users: ['bob', 'carol'] }];
+    const next = roomMessagesReducer(state, { type: 'updated', room: 'general', messages: [stored(1, { reactions })] });
+    expect(next.messages[0]!.reactions).toEqual(reactions);
+    expect(roomMessagesReducer(state, { type: 'updated', room: 'other', messages: [stored(1, { reactions })] })).toBe(state);
+  });
+
+  it('a pending reply carries its quote until the stored copy replaces it', () => {
+    const quote = { id: id(1), username: 'bob', text: 'm1' };
+    const [pendingReply] = addPending([], { ...pending('r'), replyTo: quote });
+    expect(pendingReply).toMatchObject({ replyTo: quote, deleted: false, reactions: [], mentions: [] });
   });
 });

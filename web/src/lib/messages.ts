@@ -2,8 +2,10 @@
 // - stored messages are ordered by `id` (ULIDs sort by time) and appear once per id;
 // - a message being sent exists only locally, keyed by its `clientId`, until the server's ack
 //   or broadcast carries the stored copy with the same `clientId` from the same user;
-// - local messages (pending or failed) stay below the stored ones, in the order they were written.
-import type { Message } from '../types';
+// - local messages (pending or failed) stay below the stored ones, in the order they were written;
+// - an update (`message_updated`, or a page of the changes index) replaces the message it names,
+//   when it is shown: it never adds one, so the history shown stays without gaps.
+import type { Message, Reaction, ReplyQuote } from '../types';
 
 export type MessageStatus = 'pending' | 'sent' | 'failed';
 
@@ -20,6 +22,11 @@ export interface ChatMessage {
   status: MessageStatus;
   /** Why the last send attempt failed. */
   error?: string;
+  editedAt: string | null;
+  deleted: boolean;
+  replyTo: ReplyQuote | null;
+  reactions: Reaction[];
+  mentions: string[];
 }
 
 export interface RoomMessagesState {
@@ -38,16 +45,17 @@ export interface RoomMessagesState {
 
 export type RoomMessagesAction =
   | { type: 'reset'; room: string }
-  | { type: 'joined'; room: string; messages: Message[]; pageSize: number }
+  | { type: 'joined'; room: string; messages: Message[]; hasOlder: boolean }
   | { type: 'joinFailed'; room: string; error: string }
   | { type: 'disconnected'; room: string }
   | { type: 'syncFailed'; room: string; error: string }
   | { type: 'synced'; room: string }
   | { type: 'received'; room: string; messages: Message[] }
+  | { type: 'updated'; room: string; messages: Message[] }
   | { type: 'olderRequested'; room: string }
   | { type: 'olderLoaded'; room: string; messages: Message[]; hasOlder: boolean }
   | { type: 'olderFailed'; room: string; error: string }
-  | { type: 'sendStarted'; room: string; clientId: string; username: string; text: string; createdAt: string }
+  | ({ type: 'sendStarted'; room: string } & PendingMessage)
   | { type: 'acked'; room: string; clientId: string; message: Message }
   | { type: 'failed'; room: string; clientId: string; error: string }
   | { type: 'retried'; room: string; clientId: string };
@@ -76,7 +84,28 @@ function stored(message: Message, key: string): ChatMessage {
     createdAt: message.createdAt,
     clientId: message.clientId,
     status: 'sent',
+    editedAt: message.editedAt ?? null,
+    deleted: message.deleted ?? false,
+    replyTo: message.replyTo ?? null,
+    reactions: message.reactions ?? [],
+    mentions: message.mentions ?? [],
   };
+}
+
+/**
+ * `current` with each message of `updates` that it shows replaced by that newer state (an edit,
+ * a deletion, reactions). Messages it does not show are left out: they come with their page.
+ */
+export function applyUpdates(current: ChatMessage[], updates: readonly Message[]): ChatMessage[] {
+  const byId = new Map(updates.map((message) => [message.id, message]));
+  let changed = false;
+  const next = current.map((message) => {
+    const update = message.id === null ? undefined : byId.get(message.id);
+    if (update === undefined) return message;
+    changed = true;
+    return stored({ ...update, clientId: update.clientId ?? message.clientId }, message.key);
+  });
+  return changed ? next : current;
 }
 
 /**
@@ -112,13 +141,37 @@ export function mergeMessages(current: ChatMessage[], incoming: readonly Message
   return next.sort(compareMessages);
 }
 
+export interface PendingMessage {
+  clientId: string;
+  username: string;
+  text: string;
+  createdAt: string;
+  /** The message it answers, quoted as the server will quote it. */
+  replyTo?: ReplyQuote | null;
+}
+
 /** A message the user just wrote, shown as pending until the server confirms it. */
-export function addPending(
-  current: ChatMessage[],
-  pending: { room: string; clientId: string; username: string; text: string; createdAt: string },
-): ChatMessage[] {
+export function addPending(current: ChatMessage[], pending: PendingMessage & { room: string }): ChatMessage[] {
   if (current.some((message) => message.clientId === pending.clientId)) return current;
-  return [...current, { ...pending, key: localKey(pending.clientId), id: null, status: 'pending' }];
+  const { room, clientId, username, text, createdAt, replyTo } = pending;
+  return [
+    ...current,
+    {
+      key: localKey(clientId),
+      id: null,
+      room,
+      clientId,
+      username,
+      text,
+      createdAt,
+      replyTo: replyTo ?? null,
+      status: 'pending',
+      editedAt: null,
+      deleted: false,
+      reactions: [],
+      mentions: [],
+    },
+  ];
 }
 
 /** The ack of a send: the stored message takes the place of the local one. */
@@ -172,7 +225,7 @@ export function roomMessagesReducer(state: RoomMessagesState, action: RoomMessag
         joinError: null,
         messages: mergeMessages(state.messages, action.messages),
         // Only the first page says whether older history exists; a rejoin keeps what is known.
-        hasOlder: firstJoin ? action.messages.length >= action.pageSize : state.hasOlder,
+        hasOlder: firstJoin ? action.hasOlder : state.hasOlder,
       };
     }
     case 'joinFailed':
@@ -185,6 +238,8 @@ export function roomMessagesReducer(state: RoomMessagesState, action: RoomMessag
       return state.syncError === null ? state : { ...state, syncError: null };
     case 'received':
       return { ...state, messages: mergeMessages(state.messages, action.messages) };
+    case 'updated':
+      return { ...state, messages: applyUpdates(state.messages, action.messages) };
     case 'olderRequested':
       return { ...state, loadingOlder: true, olderError: null };
     case 'olderLoaded':

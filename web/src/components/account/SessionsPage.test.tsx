@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { mockFetch, type Route } from '../../test/fakeFetch';
+import { NO_CHANGES, mockFetch, type Route } from '../../test/fakeFetch';
 import { FakeSocket } from '../../test/fakeSocket';
 import { renderApp } from '../../test/renderApp';
 import type { SessionInfo } from '../../types';
@@ -25,6 +25,7 @@ function setup(routes: Record<string, Route> = {}, path = '/account/sessions') {
     'GET /api/rooms': { status: 200, body: [{ id: 'general', name: 'general' }] },
     'GET /api/auth/sessions': { status: 200, body: SESSIONS },
     'POST /api/auth/logout': { status: 204 },
+    ...NO_CHANGES,
     ...routes,
   });
   renderApp(path, new FakeSocket().socket);

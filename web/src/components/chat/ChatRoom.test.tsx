@@ -1,7 +1,7 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { mockFetch, type Route } from '../../test/fakeFetch';
+import { NO_CHANGES, mockFetch, type Route } from '../../test/fakeFetch';
 import { FakeSocket } from '../../test/fakeSocket';
 import { message, renderApp, ulid } from '../../test/renderApp';
 import { catchUpFrom } from '../../hooks/useRoomJoin';
@@ -17,6 +17,7 @@ function setup(path = '/', routes: Record<string, Route> = {}) {
     'GET /api/auth/me': { status: 200, body: { username: 'alice' } },
     'GET /api/rooms': { status: 200, body: ROOMS },
     'POST /api/auth/logout': { status: 204 },
+    ...NO_CHANGES,
     ...routes,
   });
   const socket = new FakeSocket();
@@ -332,7 +333,7 @@ describe('ChatRoom: rooms', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent('Room already exists');
   });
 
-  it('loads older history before the oldest message', async () => {
+  it('loads older history before the oldest message', { timeout: 30_000 }, async () => {
     const page = Array.from({ length: 50 }, (_, n) => message(n + 100));
     const { fetch, user } = await joined(page, '/', {
       'GET /api/rooms/general/messages': { status: 200, body: { messages: [message(98), message(99)], next: null } },

@@ -1,10 +1,12 @@
-import { useCallback, useId, useState } from 'react';
+import { useCallback, useId, useMemo, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import { api } from '../../api';
 import { useAuth } from '../../auth/AuthProvider';
 import { useConnectionStatus } from '../../hooks/useConnectionStatus';
 import { useConversations } from '../../hooks/useConversations';
 import { unreadTitle, useDocumentTitle } from '../../hooks/useDocumentTitle';
+import { useMembers } from '../../hooks/useMembers';
+import { useMessageUi } from '../../hooks/useMessageUi';
 import { useMessageNotifications } from '../../hooks/useNotifications';
 import { usePageAttention } from '../../hooks/usePageAttention';
 import { useRoomPresence } from '../../hooks/usePresence';
@@ -25,8 +27,10 @@ import { NewRoomDialog } from '../conversations/NewRoomDialog';
 import { RoomHeader } from '../conversations/RoomHeader';
 import { Composer } from './Composer';
 import { ConnectionBanner } from './ConnectionBanner';
+import { DeleteMessageDialog } from './DeleteMessageDialog';
 import { MessageList } from './MessageList';
 import { OnlineList } from './OnlineList';
+import { ReactionDialog } from './ReactionDialog';
 import { RoomList, roomPath } from './RoomList';
 import { TypingIndicator } from './TypingIndicator';
 
@@ -43,6 +47,12 @@ export function ChatRoom() {
   const removed = conversations.wasRemoved(room);
   const info = useRoomInfo(room, conversations.loaded && !conversation && !removed);
   const chat = useRoomMessages(room, { stays: conversations.isTracked });
+  const ui = useMessageUi(room, chat, username);
+  // The members are loaded for `@` autocomplete once a mention is being typed.
+  const [mentionsIn, setMentionsIn] = useState<string | null>(null);
+  const needMembers = useCallback(() => setMentionsIn(room), [room]);
+  const roomMembers = useMembers(room, mentionsIn === room);
+  const memberNames = useMemo(() => (roomMembers.members ?? []).map((member) => member.username), [roomMembers.members]);
   const presence = useRoomPresence(room, chat.joined);
   const { typists, notifyTyping } = useTyping(room);
   const connection = useConnectionStatus();
@@ -58,6 +68,10 @@ export function ChatRoom() {
   const roomName = shown?.name ?? room;
   const kind = shown?.kind ?? 'public';
   const role = conversation?.role ?? null;
+  const moderator = role === 'admin' || role === 'owner';
+  const { deleting } = ui;
+  const deletingId = deleting?.id ?? null;
+  const reactingTo = ui.reacting?.id ?? null;
   const roomError = chat.joinError ?? chat.syncError;
   const closedToMe = removed || (chat.joinError !== null && !chat.joined);
 
@@ -183,7 +197,9 @@ export function ChatRoom() {
             loadingOlder={chat.loadingOlder}
             olderError={chat.olderError}
             onLoadOlder={chat.loadOlder}
-            onRetry={chat.retry}
+            actions={ui.actions}
+            editing={ui.editing}
+            moderator={moderator}
             unreadAfter={unreadAfter}
             onAtBottom={setAtBottom}
           />
@@ -205,11 +221,26 @@ export function ChatRoom() {
           room={room}
           roomName={roomName}
           disabled={closedToMe}
-          onSend={chat.send}
+          onSend={ui.send}
           onTyping={notifyTyping}
+          replyingTo={ui.replyingTo}
+          onCancelReply={ui.cancelReply}
+          members={memberNames}
+          onNeedMembers={needMembers}
+          me={username}
+          onEditLast={ui.editLast}
         />
       </main>
 
+      {deleting && deletingId && (
+        <DeleteMessageDialog
+          author={deleting.username}
+          own={deleting.username.toLowerCase() === username?.toLowerCase()}
+          onDelete={() => chat.remove(deletingId)}
+          onClose={ui.closeDelete}
+        />
+      )}
+      {reactingTo && <ReactionDialog onReact={(emoji) => chat.react(reactingTo, emoji, true)} onClose={ui.closeReactions} />}
       {dialog === 'browse' && (
         <BrowseRoomsDialog onClose={closeDialog} onOpen={(id) => goTo(id, false)} onJoined={(joined) => goTo(joined)} />
       )}

@@ -1,7 +1,11 @@
-import { Fragment } from 'react';
+import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
 import { useChatScroll } from '../../hooks/useChatScroll';
 import type { ChatMessage } from '../../lib/messages';
-import { MessageItem } from './MessageItem';
+import { timelineDays } from '../../lib/timeline';
+import { MessageItem, type MessageItemActions } from './MessageItem';
+
+/** How long a message jumped to stays highlighted. */
+const HIGHLIGHT_MS = 2_000;
 
 interface MessageListProps {
   roomName: string;
@@ -14,7 +18,12 @@ interface MessageListProps {
   loadingOlder: boolean;
   olderError: string | null;
   onLoadOlder: () => void;
-  onRetry: (clientId: string) => void;
+  /** The message buttons (memoised: each change re-renders every message); `jumpTo` is the list's own. */
+  actions: Omit<MessageItemActions, 'jumpTo'>;
+  /** The key of the message being edited. */
+  editing: string | null;
+  /** The reader may delete others' messages (an admin or owner of the room). */
+  moderator: boolean;
   /**
    * Where the user had read up to when the room was opened (undefined: no divider): a **New
    * messages** divider goes above the first later message of someone else.
@@ -40,7 +49,7 @@ function emptyText(joined: boolean, unavailable: boolean): string {
 }
 
 export function MessageList(props: MessageListProps) {
-  const { messages, me, hasOlder, loadingOlder, onLoadOlder, onRetry, unreadAfter, onAtBottom } = props;
+  const { messages, me, hasOlder, loadingOlder, onLoadOlder, actions, editing, moderator, unreadAfter, onAtBottom } = props;
   const dividerBefore = unreadAfter === undefined ? null : firstUnreadKey(messages, me, unreadAfter);
   const last = messages.at(-1);
   const { ref, onScroll } = useChatScroll({
@@ -51,6 +60,26 @@ export function MessageList(props: MessageListProps) {
     onReachTop: hasOlder && !loadingOlder ? onLoadOlder : noop,
     onAtBottom,
   });
+  const [highlighted, setHighlighted] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (highlighted === null) return;
+    const timer = setTimeout(() => setHighlighted(null), HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [highlighted]);
+
+  // A reply's quote shows its parent when it is loaded; older history is not fetched for it.
+  const jumpTo = useCallback(
+    (id: string) => {
+      const target = ref.current?.querySelector<HTMLElement>(`[id="message-${CSS.escape(id)}"]`);
+      if (!target) return;
+      target.scrollIntoView({ block: 'center' });
+      target.focus({ preventScroll: true });
+      setHighlighted(id);
+    },
+    [ref],
+  );
+  const itemActions = useMemo(() => ({ ...actions, jumpTo }), [actions, jumpTo]);
 
   return (
     <div
@@ -71,18 +100,34 @@ export function MessageList(props: MessageListProps) {
       {messages.length === 0 ? (
         <p className="empty">{emptyText(props.joined, props.unavailable)}</p>
       ) : (
-        <ol className="message-list">
-          {messages.map((message) => (
-            <Fragment key={message.key}>
-              {message.key === dividerBefore && (
-                <li className="unread-divider" role="separator" aria-label="New messages" data-testid="unread-divider">
-                  <span aria-hidden="true">New messages</span>
-                </li>
-              )}
-              <MessageItem message={message} own={isOwn(message, me)} onRetry={onRetry} />
-            </Fragment>
-          ))}
-        </ol>
+        timelineDays(messages).map((day) => (
+          <section key={day.key} className="day" aria-label={day.label}>
+            <h3 className="day-divider" data-testid="day-divider">
+              <span>{day.label}</span>
+            </h3>
+            <ol className="message-list">
+              {day.entries.map(({ message, head }) => (
+                <Fragment key={message.key}>
+                  {message.key === dividerBefore && (
+                    <li className="unread-divider" role="separator" aria-label="New messages" data-testid="unread-divider">
+                      <span aria-hidden="true">New messages</span>
+                    </li>
+                  )}
+                  <MessageItem
+                    message={message}
+                    head={head || message.key === dividerBefore}
+                    own={isOwn(message, me)}
+                    me={me}
+                    canDelete={isOwn(message, me) || moderator}
+                    editing={message.key === editing}
+                    highlighted={message.id !== null && message.id === highlighted}
+                    actions={itemActions}
+                  />
+                </Fragment>
+              ))}
+            </ol>
+          </section>
+        ))
       )}
     </div>
   );

@@ -1,7 +1,7 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mockFetch, type Route } from '../../test/fakeFetch';
+import { NO_CHANGES, mockFetch, type Route } from '../../test/fakeFetch';
 import { FakeSocket } from '../../test/fakeSocket';
 import { message, renderApp, ulid } from '../../test/renderApp';
 import type { Message, Room } from '../../types';
@@ -21,6 +21,7 @@ function setup(path = '/', rooms: Room[] = [GENERAL, DESIGN, DM_BOB], routes: Re
   const fetch = mockFetch({
     'GET /api/auth/me': { status: 200, body: { username: 'alice' } },
     'GET /api/rooms': { status: 200, body: rooms },
+    ...NO_CHANGES,
     ...routes,
   });
   const socket = new FakeSocket();

@@ -1,7 +1,7 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mockFetch } from '../../test/fakeFetch';
+import { NO_CHANGES, mockFetch } from '../../test/fakeFetch';
 import { FakeSocket } from '../../test/fakeSocket';
 import { message, renderApp } from '../../test/renderApp';
 import type { Room } from '../../types';
@@ -49,6 +49,7 @@ async function setup() {
   mockFetch({
     'GET /api/auth/me': { status: 200, body: { username: 'alice' } },
     'GET /api/rooms': { status: 200, body: [room('general'), room('dm-bob', { name: 'bob', kind: 'dm' })] },
+    ...NO_CHANGES,
   });
   const socket = new FakeSocket();
   renderApp('/', socket.socket);
