@@ -44,6 +44,19 @@ def is_one_emoji(value: str) -> bool:
     return bool(value) and emoji_data.is_emoji(value)
 
 
+VARIATION_SELECTOR_16 = "\ufe0f"
+
+
+def canonical_emoji(value: str) -> str | None:
+    """`value` as the emoji data spells it, or None when it is not one emoji. Pickers and
+    keyboards add the emoji presentation selector (U+FE0F) to emoji that need none ("👍️"):
+    that is the same emoji, so it is taken and counted as "👍", not as a second reaction."""
+    if is_one_emoji(value):
+        return value
+    bare = value.removesuffix(VARIATION_SELECTOR_16)
+    return bare if bare != value and is_one_emoji(bare) else None
+
+
 def _not_found(room: str, message_id: str) -> EditRefused:
     return EditRefused(ErrorCode.NOT_FOUND, f"No message '{message_id}' in room '{room}'")
 
@@ -154,8 +167,10 @@ class Editor:
     ) -> Message:
         """Add (`on`) or take back the caller's reaction; idempotent: asking for what is
         already so writes and broadcasts nothing."""
-        if not is_one_emoji(emoji):
+        canonical = canonical_emoji(emoji)
+        if canonical is None:
             raise EditRefused(ErrorCode.INVALID, "emoji: must be one emoji")
+        emoji = canonical
         try:
             if on:
                 return await self._change(

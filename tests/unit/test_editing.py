@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from redis.asyncio import Redis
 
-from parley.editing import Editor, EditRefused, is_one_emoji
+from parley.editing import Editor, EditRefused, canonical_emoji, is_one_emoji
 from parley.errors import ErrorCode
 from parley.ids import new_ulid
 from parley.models import Message, Quote
@@ -74,6 +74,22 @@ async def refusal(call: Awaitable[Message]) -> ErrorCode:
 )
 def test_one_emoji(value: str, one: bool) -> None:
     assert is_one_emoji(value) is one
+
+
+@pytest.mark.parametrize(
+    ("value", "canonical"),
+    [
+        ("👍", "👍"),
+        ("👍\ufe0f", "👍"),  # a picker's presentation selector on an emoji that needs none
+        ("❤️", "❤️"),  # the data's own spelling keeps it
+        ("❤", "❤"),
+        ("a\ufe0f", None),
+        ("\ufe0f", None),
+        ("👍\ufe0f\ufe0f", None),
+    ],
+)
+def test_canonical_emoji(value: str, canonical: str | None) -> None:
+    assert canonical_emoji(value) == canonical
 
 
 # ------------------------------------------------------------------------------------ edit
@@ -182,6 +198,9 @@ async def test_reactions_toggle_and_repeats_change_nothing(
     assert [(r.emoji, r.users) for r in off.reactions] == [("🎉", ("ada",))]
     assert await react("bob", "👍", on=False) == off
     assert len(broadcaster.updates) == 3
+    # With a picker's presentation selector it is the same reaction, not a second one.
+    both = await react("cyd", "🎉\ufe0f")
+    assert [(r.emoji, r.users) for r in both.reactions] == [("🎉", ("ada", "cyd"))]
 
 
 async def test_concurrent_reactions_all_count(editor: Editor, stored: Message) -> None:
