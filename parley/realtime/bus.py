@@ -31,7 +31,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ from redis.asyncio import ConnectionPool, Redis, RedisCluster
 from redis.asyncio.client import PubSub
 from redis.asyncio.connection import parse_url
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
@@ -146,6 +147,7 @@ class Bus:
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
         self._received: asyncio.Queue[bytes] = asyncio.Queue(MAX_RECEIVED_WAITING)
+        self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
         # For the tests, /metrics and the benchmark.
         self.messages_received = 0
@@ -156,7 +158,11 @@ class Bus:
     async def publish(self, channel: str, payload: str) -> None:
         """Raises RedisError when Redis refuses or cannot be reached."""
         commands = await self.commands()
-        await self.client.execute_command(commands.publish, channel, payload)
+        try:
+            await self.client.execute_command(commands.publish, channel, payload)
+        except (RedisConnectionError, RedisTimeoutError):
+            # Once more, on a new connection: a pooled one may be stale after a restart.
+            await self.client.execute_command(commands.publish, channel, payload)
 
     async def commands(self) -> Commands:
         """SSUBSCRIBE and friends on Redis 7 and later, else the classic ones (asked once)."""
@@ -248,15 +254,18 @@ class Bus:
             shard = await self._shard_for(channel)
             self._where[channel] = shard
             shard.channels.add(channel)
-            try:
-                await shard.send(commands.subscribe, channel, commands.subscribed)
-            except BaseException:
-                self._forget(shard, channel)
-                raise
-            self._listen_on(shard)
+            command, confirmation = commands.subscribe, commands.subscribed
         elif not wanted and shard is not None:
             self._forget(shard, channel)
-            await shard.send(commands.unsubscribe, channel, commands.unsubscribed)
+            command, confirmation = commands.unsubscribe, commands.unsubscribed
+        else:
+            return
+        try:
+            await shard.send(command, channel, confirmation)
+        except Exception:
+            self._lose(shard)  # what was sent on it is unknown: start over on a new one
+            raise
+        self._listen_on(shard)
 
     def _forget(self, shard: _Shard, channel: str) -> None:
         shard.channels.discard(channel)
@@ -325,7 +334,7 @@ class Bus:
         except Exception as exc:
             if not self._closed:
                 log.warning("bus connection to %s lost: %s", shard.name, exc)
-                asyncio.get_running_loop().create_task(self._recover(shard))
+                self._lose(shard)
 
     def _confirm(self, shard: _Shard, channel: str, kind: bytes, commands: Commands) -> None:
         expected = shard.expected.get(channel)
@@ -345,20 +354,28 @@ class Bus:
                 if not waiter.done():
                     waiter.set_result(None)
 
-    async def _recover(self, shard: _Shard) -> None:
-        """Every channel the lost connection carried is subscribed again (by the worker, on
-        the channel's owner now, retrying until Redis answers)."""
-        lost_at = time.monotonic()
+    def _lose(self, shard: _Shard) -> None:
+        """A connection failed: every channel it carried is subscribed again by the worker, on
+        the channel's owner as the slot map then says, retrying until Redis answers."""
+        if self._shards.get(shard.name) is not shard:
+            return  # already lost
+        del self._shards[shard.name]
         lost = set(shard.channels)
-        if self._shards.get(shard.name) is shard:
-            del self._shards[shard.name]
         for channel in lost:
             self._forget(shard, channel)
-        await shard.close()
-        await self._refresh_topology()
-        self.resubscriptions += 1
-        for channel in lost:
             self._reconcile(channel)
+        self.resubscriptions += 1
+        self._background(shard.close())
+        if lost and not self._closed:
+            self._background(self._report_resubscribed(lost, time.monotonic()))
+
+    def _background(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _report_resubscribed(self, lost: set[str], lost_at: float) -> None:
+        await self._refresh_topology()
         await self._wait_resubscribed(lost)
         log.warning(
             "bus resubscribed %d channels after %.1f s without them",
@@ -396,6 +413,8 @@ class Bus:
             self._worker.cancel()
             with contextlib.suppress(BaseException):
                 await self._worker
+        for task in list(self._tasks):
+            task.cancel()
         for shard in list(self._shards.values()):
             await shard.close()
         self._shards.clear()

@@ -1,34 +1,40 @@
-"""The bus's subscriptions follow the count of local sockets per channel: subscribed (and
-confirmed) from the first, unsubscribed after the last, subscribed again after Redis comes
-back; what is published on a channel reaches the buses that hold it and no other."""
+"""The bus's subscriptions (and the server's, through its room index) follow the count of
+local sockets per channel: subscribed (and confirmed) from the first, unsubscribed after the
+last, subscribed again after Redis comes back; what is published on a channel reaches the
+buses that hold it and no other."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from parley.config import Settings
 from parley.devstack.services import start_redis
 from parley.realtime.bus import SHARDED, Bus, bus_channel
+from parley.realtime.channels import socketio_channel
+from tests.unit.realtime.conftest import Person, Tab
 
 
 def a_channel() -> str:
     return bus_channel("parley-test-socketio:13", f"room:r-{secrets.token_hex(4)}") or ""
 
 
-async def until(condition_met: object, what: str, seconds: float = 10) -> None:
-    """Polls `condition_met()` (a callable returning a bool or an awaitable of one)."""
+async def until(
+    probe: Callable[[], object], what: str, *, expect: object = True, seconds: float = 10
+) -> None:
+    """Polls `probe()` (a value, or an awaitable of one) until it gives `expect`."""
     deadline = asyncio.get_running_loop().time() + seconds
     while asyncio.get_running_loop().time() < deadline:
-        result = condition_met()  # type: ignore[operator]
+        result = probe()
         if asyncio.iscoroutine(result):
             result = await result
-        if result:
+        if result == expect:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"never: {what}")
@@ -130,6 +136,50 @@ async def test_every_channel_is_subscribed_again_after_redis_restarts(tmp_path: 
                 assert await subscribers(redis, channel) == 1
             await redis.execute_command("SPUBLISH", channels[2], "after the restart")
         assert await next_received(bus) == b"after the restart"
+    finally:
+        await bus.close()
+        server.stop()
+
+
+async def test_the_server_holds_a_rooms_channel_while_a_local_socket_is_in_it(
+    unit_settings: Settings, person: Person, open_tab: Tab, redis: Redis
+) -> None:
+    base = socketio_channel(unit_settings.require_redis_url(), unit_settings.table_prefix)
+    room = bus_channel(base, "room:general") or ""
+    user = bus_channel(base, f"user:{person.username.lower()}") or ""
+    first, second = await open_tab(person), await open_tab(person)
+    assert await subscribers(redis, user) == 1  # before the connection was acknowledged
+    await first.join()
+    assert await subscribers(redis, room) == 1  # before the join was acknowledged
+    await second.join()
+    assert await first.call("leave", {"room": "general"}) == {"ok": True}
+    assert await subscribers(redis, room) == 1  # the second socket is still in it
+    assert await second.call("leave", {"room": "general"}) == {"ok": True}
+    await until(lambda: subscribers(redis, room), "unsubscribed", expect=0)
+    await first.close()
+    await second.close()
+    await until(lambda: subscribers(redis, user), "unsubscribed", expect=0)
+
+
+async def test_a_channel_held_while_redis_is_down_is_subscribed_once_it_is_back(
+    tmp_path: Path,
+) -> None:
+    server = start_redis(tmp_path / "redis", persist=False)
+    bus = Bus(f"redis://127.0.0.1:{server.port}/0")
+    try:
+        first, late = a_channel(), a_channel()
+        bus.hold(first)
+        await bus.ready(first)
+        server.stop()
+        bus.hold(late)
+        with pytest.raises(RedisTimeoutError):
+            await bus.ready(late, seconds=0.5)  # a join now is answered `unavailable`
+        server = start_redis(tmp_path / "redis", port=server.port, persist=False)
+        await bus.ready(late, seconds=10)
+        await until(bus.settled, "settled")
+        await bus.publish(late, "late")
+        await bus.publish(first, "first")
+        assert {await next_received(bus), await next_received(bus)} == {b"late", b"first"}
     finally:
         await bus.close()
         server.stop()
