@@ -119,7 +119,7 @@ bench-quick: $(PY_STAMP)
 	$(BIN)/python -m bench --quick
 
 # The sharded fan-out against the one broadcast channel: 4 instances, 40 rooms, both buses
-# side by side in one run (bench/sharded.py, under 2 minutes); results in bench/results/.
+# side by side in one run (bench/sharded.py; 20 s measured); results in bench/results/.
 bench-sharded: $(PY_STAMP)
 	@$(BIN)/python -c "import psutil" 2>/dev/null \
 		|| $(BIN)/python -m pip install --quiet -c constraints.txt -r bench/requirements.txt
