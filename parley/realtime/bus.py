@@ -132,7 +132,6 @@ class Bus:
 
     def __init__(self, url: str, *, cluster: bool = False, write_only: bool = False) -> None:
         self._url = url
-        self._cluster = cluster
         self._write_only = write_only
         options: dict[str, Any] = {"socket_timeout": 2, "socket_connect_timeout": 2}
         self.client: Redis | RedisCluster = (
