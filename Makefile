@@ -9,7 +9,7 @@ WEB_STAMP := web/node_modules/.installed
 WEB_BUILD := web/dist/index.html
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
 
-.PHONY: run run-cluster test test-python test-unit test-web test-cluster coverage lint format setup clean soak bench bench-quick screenshots
+.PHONY: run run-cluster test test-python test-unit test-web test-cluster coverage lint format setup clean soak bench bench-quick bench-sharded screenshots
 
 run: setup
 	$(BIN)/parley dev
@@ -54,13 +54,16 @@ audit: $(PY_STAMP) $(WEB_STAMP)
 
 # Two pytest-xdist workers, each with its own redis-server, DynamoDB endpoint and app servers
 # (whole files to a worker): most of the suite waits on those processes, not on a core.
-# `make test-python PYTEST_WORKERS=0` runs it in one process.
+# `make test-python PYTEST_WORKERS=0` runs it in one process. Redis 7 or later on PATH
+# (scripts/ensure-redis): the sharded fan-out's SSUBSCRIBE.
 PYTEST_WORKERS ?= 2
 test-python: $(PY_STAMP) $(WEB_BUILD)
+	scripts/ensure-redis
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # The in-process layer alone (tests/unit): seconds, against one redis-server and moto.
 test-unit: $(PY_STAMP)
+	scripts/ensure-redis
 	$(BIN)/pytest tests/unit -q
 
 # The whole Python suite under coverage.py, the `parley serve` processes of the end-to-end
@@ -68,6 +71,7 @@ test-unit: $(PY_STAMP)
 # `make coverage TESTS=tests/unit` measures one layer.
 coverage: $(PY_STAMP) $(WEB_BUILD)
 	scripts/ensure-chromium
+	scripts/ensure-redis
 	rm -f .coverage .coverage.*
 	$(BIN)/coverage run -m pytest -p no:cacheprovider $(TESTS); status=$$?; \
 		$(BIN)/coverage combine --quiet && $(BIN)/coverage report; exit $$status
@@ -79,6 +83,7 @@ CLUSTER_SUITES := tests/realtime tests/ingest tests/faults tests/api/test_auth.p
 CLUSTER_SMOKE := tests/api/test_auth.py tests/realtime/test_chat.py tests/realtime/test_session_end.py \
 	tests/realtime/test_instances.py tests/ingest/test_stream.py
 test-cluster: $(PY_STAMP) $(WEB_BUILD)
+	scripts/ensure-redis
 	PARLEY_TEST_REDIS_CLUSTER=1 $(BIN)/pytest $(or $(CLUSTER_TESTS),$(CLUSTER_SUITES))
 
 test-web: $(WEB_STAMP)
@@ -116,6 +121,14 @@ bench-quick: $(PY_STAMP)
 		|| $(BIN)/python -m pip install --quiet -c constraints.txt -r bench/requirements.txt
 	cd bench/node && npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m bench --quick
+
+# The sharded fan-out against the one broadcast channel: 4 instances, 40 rooms, both buses
+# side by side in one run (bench/sharded.py; 20 s measured); results in bench/results/.
+bench-sharded: $(PY_STAMP)
+	@$(BIN)/python -c "import psutil" 2>/dev/null \
+		|| $(BIN)/python -m pip install --quiet -c constraints.txt -r bench/requirements.txt
+	scripts/ensure-redis
+	$(BIN)/python -m bench.sharded
 
 clean:
 	rm -rf $(VENV) web/node_modules bench/node/node_modules web/dist .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     # names one of its nodes (or its configuration endpoint) and the client follows the
     # cluster's slot map from there (parley/container.py `open_redis`).
     redis_cluster: bool = False
+    # How broadcasts reach the other instances (parley/realtime/manager.py): a Redis channel per
+    # room, user and session, subscribed while a local socket needs it, or the one channel of
+    # python-socketio's Redis manager that every instance receives whole.
+    bus: Literal["sharded", "broadcast"] = "sharded"
     dynamodb_endpoint: str | None = None
     aws_region: str = Field(
         default="us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")

@@ -57,8 +57,8 @@ EndSession = Callable[[str], Awaitable[None]]
 
 
 def open_redis(url: str, *, cluster: bool = False) -> RedisClient:
-    """The one Redis client of a process, for everything but Socket.IO's pub/sub (which keeps a
-    plain connection to the node of the URL: on a cluster, PUBLISH reaches every node)."""
+    """The one Redis client of a process, for everything but Socket.IO's pub/sub (whose
+    subscriber connections, one per shard, parley/realtime/bus.py keeps itself)."""
     # Short timeouts: with Redis gone a request should fail in about a second with a 503,
     # and the client reconnects on its own once Redis is back. `rediss://` means TLS, and a
     # password in the URL (`rediss://:<token>@host:port`) is the AUTH token.
@@ -221,8 +221,12 @@ class Container:
 
     @asynccontextmanager
     async def _open_emitter(self) -> AsyncIterator[RedisEmitter]:
+        settings = self.settings
         emitter = RedisEmitter(
-            self.settings.require_redis_url(), table_prefix=self.settings.table_prefix
+            settings.require_redis_url(),
+            table_prefix=settings.table_prefix,
+            bus=settings.bus,
+            cluster=settings.redis_cluster,
         )
         try:
             yield emitter

@@ -24,6 +24,18 @@ class Metrics:
             ["source"],
             registry=registry,
         )
+        # What this process hears from the others (docs/design/realtime.md, "Channels"): with
+        # the sharded bus it follows the rooms its sockets are in, not the deployment's total.
+        self.bus_messages_received = Counter(
+            "parley_bus_messages_received",
+            "Broadcasts received from Redis pub/sub, this process's own echoes included",
+            registry=registry,
+        )
+        self.bus_channels = Gauge(
+            "parley_bus_channels",
+            "Redis pub/sub channels this process is subscribed to",
+            registry=registry,
+        )
         self.send_seconds = Histogram(
             "parley_send_seconds",
             "From a message event's arrival to its ack",

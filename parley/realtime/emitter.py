@@ -1,5 +1,6 @@
-"""Broadcasting from a process that holds no sockets (the stream Lambda): python-socketio's
-write-only Redis manager, publishing to the channel the app instances listen on."""
+"""Broadcasting from a process that holds no sockets (the stream Lambda, the HTTP Lambda): a
+write-only Socket.IO manager publishing where the app instances listen (`PARLEY_BUS`): on the
+channel of each event's room, user or session, or on the deployment's one channel."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Any
 
 import socketio
 from redis.asyncio import Redis
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from parley.models import Message
+from parley.realtime.bus import Bus, bus_channel
 from parley.realtime.channels import (
     room_channel,
     session_channel,
@@ -28,11 +31,30 @@ class _StrictRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         await self.redis.publish(self.channel, self.json.dumps(data))
 
 
+class _StrictShardedManager(AsyncPubSubManager):  # type: ignore[misc]
+    """Publishes each event on the channel of its room (parley/realtime/bus.py); a failed
+    publish raises."""
+
+    def __init__(self, url: str, *, channel: str, cluster: bool) -> None:
+        super().__init__(channel=channel, write_only=True)
+        self.bus = Bus(url, cluster=cluster, write_only=True)
+
+    async def _publish(self, data: Any) -> None:
+        channel = bus_channel(self.channel, data.get("room"))
+        if channel is not None:
+            await self.bus.publish(channel, self.json.dumps(data))
+
+
 class RedisEmitter:
-    def __init__(self, redis_url: str, *, table_prefix: str) -> None:
-        self._manager = _StrictRedisManager(
-            redis_url, channel=socketio_channel(redis_url, table_prefix), write_only=True
-        )
+    def __init__(
+        self, redis_url: str, *, table_prefix: str, bus: str = "sharded", cluster: bool = False
+    ) -> None:
+        channel = socketio_channel(redis_url, table_prefix)
+        self._manager: _StrictRedisManager | _StrictShardedManager
+        if bus == "broadcast":
+            self._manager = _StrictRedisManager(redis_url, channel=channel, write_only=True)
+        else:
+            self._manager = _StrictShardedManager(redis_url, channel=channel, cluster=cluster)
 
     async def message(self, message: Message) -> None:
         await self._manager.emit(
@@ -60,6 +82,9 @@ class RedisEmitter:
         await self._manager.emit("session_expired", {}, room=session_channel(ref), namespace="/")
 
     async def close(self) -> None:
+        if isinstance(self._manager, _StrictShardedManager):
+            await self._manager.bus.close()
+            return
         redis: Redis | None = self._manager.redis
         if redis is not None:
             await redis.aclose()

@@ -157,6 +157,14 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise refusal("unauthorized", ErrorCode.UNAUTHORIZED)
         if self.sockets_of.get(session.key, 0) >= MAX_SOCKETS_PER_SESSION:
             raise refusal("too many connections", ErrorCode.RATE_LIMITED)
+        try:
+            # Subscribed (parley/realtime/bus.py) before the connection is acknowledged; a
+            # refusal leaves the rooms again (python-socketio disconnects the socket).
+            await self.enter_room(sid, session_channel(session.ref))
+            await self.enter_room(sid, user_channel(session.username))
+        except BACKEND_ERRORS as exc:
+            problem = backend_unavailable(exc, self.services.metrics)
+            raise refusal("service unavailable", problem.code, problem.retry_after) from None
         connection = Connection(
             session.username,
             session.key,
@@ -168,8 +176,6 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         for owner in self._owners(connection):
             self.sockets_of[owner] = self.sockets_of.get(owner, 0) + 1
         self.services.metrics.sockets.inc()
-        await self.enter_room(sid, session_channel(session.ref))
-        await self.enter_room(sid, user_channel(session.username))
         release(environ)
 
     async def on_disconnect(self, sid: str, *_: Any) -> None:

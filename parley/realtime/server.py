@@ -14,7 +14,7 @@ from parley.messaging import Messenger
 from parley.models import Message
 from parley.realtime.channels import room_channel, socketio_channel, user_channel
 from parley.realtime.engine import use_taskless_writer
-from parley.realtime.manager import FanOutRedisManager
+from parley.realtime.manager import FanOutRedisManager, ShardedRedisManager
 from parley.realtime.namespace import ChatNamespace
 from parley.realtime.protocol import GuardedServer
 from parley.storage.presence import REFRESH_INTERVAL_SECONDS
@@ -42,9 +42,14 @@ class SocketServer:
     def __init__(self, settings: Settings) -> None:
         use_taskless_writer()
         redis_url = settings.require_redis_url()
-        self._manager = manager = FanOutRedisManager(
-            redis_url, channel=socketio_channel(redis_url, settings.table_prefix)
-        )
+        channel = socketio_channel(redis_url, settings.table_prefix)
+        manager: FanOutRedisManager | ShardedRedisManager
+        if settings.bus == "broadcast":
+            manager = FanOutRedisManager(redis_url, channel=channel)
+        else:
+            cluster = settings.redis_cluster
+            manager = ShardedRedisManager(redis_url, channel=channel, cluster=cluster)
+        self._manager = manager
         # cors_allowed_origins=[] leaves the Origin check to the handshake, which refuses a
         # foreign origin with the documented "forbidden origin" message (docs/reference.md).
         self.server = GuardedServer(
@@ -78,6 +83,9 @@ class SocketServer:
     async def serving(self, namespace: ChatNamespace, messenger: Messenger) -> AsyncIterator[None]:
         self.server.register_namespace(namespace)
         self._manager.membership_watch = namespace.apply_membership
+        metrics = namespace.services.metrics
+        self._manager.metrics = metrics
+        metrics.bus_channels.set_function(self._manager.channel_count)
         tasks = [
             asyncio.create_task(_every(SESSION_SWEEP_SECONDS, namespace.sweep_sessions)),
             asyncio.create_task(_every(REFRESH_INTERVAL_SECONDS, namespace.refresh_presence)),
@@ -103,6 +111,7 @@ class SocketServer:
         await namespace.presence_announcer.close()
         await self.server.shutdown()
         await self._manager.flush(DRAIN_SECONDS)
+        await self._manager.close()
 
 
 async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:

@@ -8,8 +8,11 @@ import secrets
 from pathlib import Path
 
 import httpx
+from redis.asyncio import Redis
 
 from parley.devstack.services import start_redis
+from parley.realtime.bus import bus_channel
+from parley.realtime.channels import socketio_channel
 from tests.realtime.client import ChatClient
 from tests.servers import start_app
 from tests.utils import register_and_login
@@ -78,4 +81,57 @@ async def test_redis_restart_is_survived(
         if client is not None:
             await client.close()
         server.stop()
+        redis.stop()
+
+
+async def test_instances_hear_each_other_again_after_a_redis_restart(
+    base_env: dict[str, str], tables: object, tmp_path: Path
+) -> None:
+    """Each instance subscribes its channels again once Redis is back (parley/realtime/bus.py),
+    so a broadcast of one reaches the sockets of the other."""
+    redis = start_redis(tmp_path / "redis")
+    env = {
+        **base_env,
+        "PARLEY_REDIS_URL": f"redis://127.0.0.1:{redis.port}/0",
+        "PARLEY_REDIS_CLUSTER": "false",
+        # No stream consumer: it would broadcast the other suites' messages of the shared
+        # tables (their delivered marks are in another Redis).
+        "PARLEY_STREAM_CONSUMER": "false",
+    }
+    one, two = start_app(env, tmp_path), start_app(env, tmp_path)
+    clients: list[ChatClient] = []
+    try:
+        for server in (one, two):
+            async with httpx.AsyncClient(base_url=server.url, timeout=20) as http:
+                cookie = await register_and_login(http, f"u_{secrets.token_hex(4)}")
+            clients.append(ChatClient(server, cookie))
+        a, b = clients
+        for client in clients:
+            await client.connect()
+            await client.join()
+        base = socketio_channel(env["PARLEY_REDIS_URL"], env["PARLEY_TABLE_PREFIX"])
+        channel = bus_channel(base, "room:general")
+
+        redis.stop()
+        redis = start_redis(tmp_path / "redis", port=redis.port)
+        async with Redis(port=redis.port) as client:
+            for _ in range(200):  # both instances subscribed again
+                counts = await client.execute_command("PUBSUB", "SHARDNUMSUB", channel)
+                if int(counts[1]) == 2:
+                    break
+                await asyncio.sleep(0.1)
+        b.drain("message")
+        for _ in range(100):  # the send gate answers once the app sees Redis again
+            ack = await a.send("after the restart")
+            if ack["ok"]:
+                break
+            await asyncio.sleep(0.2)
+        assert ack["ok"], ack
+        assert await b.next("message") == ack["message"]
+        assert '"message": "bus resubscribed' in two.output()
+    finally:
+        for client in clients:
+            await client.close()
+        one.stop()
+        two.stop()
         redis.stop()

@@ -1,5 +1,5 @@
-"""The stream Lambda's batch: each new message published once on the deployment's Socket.IO
-channel; the first record that could not be delivered is reported, with all after it."""
+"""The stream Lambda's batch: each new message published once on its room's channel; the
+first record that could not be delivered is reported, with all after it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from parley.aws.stream import handle_records
 from parley.config import Settings
 from parley.devstack.services import free_port
 from parley.models import Message
+from parley.realtime.bus import bus_channel
 from parley.realtime.channels import socketio_channel
 from parley.storage.messages import to_item
 from tests.unit.support import make_message
@@ -31,9 +32,8 @@ def insert(message: Message, sequence: str) -> dict[str, Any]:
 @pytest.fixture
 async def channel(unit_settings: Settings, redis: Redis) -> AsyncIterator[PubSub]:
     pubsub = redis.pubsub()
-    await pubsub.subscribe(
-        socketio_channel(unit_settings.require_redis_url(), unit_settings.table_prefix)
-    )
+    base = socketio_channel(unit_settings.require_redis_url(), unit_settings.table_prefix)
+    await pubsub.ssubscribe(bus_channel(base, "room:general"))  # the room of make_message()
     yield pubsub
     await pubsub.aclose()  # type: ignore[no-untyped-call]
 

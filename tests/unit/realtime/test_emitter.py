@@ -1,5 +1,6 @@
 """Broadcasting from a process without sockets (the stream Lambda): events published on the
-deployment's Socket.IO channel, where every app instance hears them."""
+channel of their room, user or session (parley/realtime/bus.py), where every app instance
+holding a socket there hears them."""
 
 from __future__ import annotations
 
@@ -15,17 +16,22 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from parley.config import Settings
 from parley.devstack.services import free_port
+from parley.realtime.bus import bus_channel
 from parley.realtime.channels import session_channel, socketio_channel
 from parley.realtime.emitter import RedisEmitter
 from parley.storage.sessions import session_ref
 from tests.unit.support import make_message
 
+# The Socket.IO rooms these tests publish to.
+ROOMS = ("room:general", "room:plans", "user:ada", session_channel(session_ref("the-session-key")))
+
 
 @pytest.fixture
 async def channel(unit_settings: Settings, redis: Redis) -> AsyncIterator[PubSub]:
-    name = socketio_channel(unit_settings.require_redis_url(), unit_settings.table_prefix)
+    base = socketio_channel(unit_settings.require_redis_url(), unit_settings.table_prefix)
     pubsub = redis.pubsub()
-    await pubsub.subscribe(name)
+    for room in ROOMS:
+        await pubsub.ssubscribe(bus_channel(base, room))
     yield pubsub
     await pubsub.aclose()  # type: ignore[no-untyped-call]
 
@@ -107,6 +113,5 @@ async def test_the_socket_server_sends_conversation_events_to_every_instance(
         "room:plans",
         [{"id": "plans"}],
     )
-    redis = sockets._manager.redis
-    if redis is not None:
-        await redis.aclose()
+    await sockets._manager.flush(5)
+    await sockets._manager.close()
