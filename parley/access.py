@@ -30,7 +30,7 @@ class Action(StrEnum):
     MARK_READ = "mark_read"
     MANAGE = "manage"  # rename, topic
     ADD_MEMBER = "add_member"
-    REMOVE_MEMBER = "remove_member"  # and ban, unban
+    REMOVE_MEMBER = "remove_member"  # and ban, unban, the list of bans
     SET_ROLE = "set_role"
     LEAVE = "leave"
     DELETE_ANY_MESSAGE = "delete_any_message"  # issue #12: delete another person's message

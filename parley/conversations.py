@@ -104,6 +104,15 @@ class MemberView:
         return {"username": self.username, "role": self.role.value, "online": self.online}
 
 
+@dataclass(frozen=True, slots=True)
+class BanView:
+    username: str
+    banned_at: str  # ISO 8601
+
+    def to_json(self) -> dict[str, Any]:
+        return {"username": self.username, "bannedAt": self.banned_at}
+
+
 def dm_id(first: str, second: str) -> str:
     """The one id of a pair's DM, whoever starts it; it says nothing about who they are."""
     pair = "\n".join(sorted((first.lower(), second.lower())))
@@ -350,6 +359,16 @@ class Conversations:
             except NotAMember:  # they joined meanwhile
                 return await self.remove_member(username, room_id, target, ban=ban)
         return None
+
+    async def list_bans(self, username: str, room_id: str) -> list[BanView]:
+        """Who is banned from the room: for its owners and admins, who may lift a ban."""
+        found = await self.access(username, room_id, Action.READ)
+        authorize(Action.REMOVE_MEMBER, found.room, found.standing)
+        bans = await self.members.bans_of(found.room.id)
+        return sorted(
+            (BanView(ban.username, ban.banned_at) for ban in bans),
+            key=lambda view: view.username.lower(),
+        )
 
     async def unban(self, username: str, room_id: str, target: str) -> None:
         found = await self.access(username, room_id, Action.READ)

@@ -13,6 +13,7 @@ from parley.access import Action, Kind, Role
 from parley.api.deps import ConversationsDep, CurrentSession, ServicesDep
 from parley.api.schemas import (
     WITH_BODY,
+    BanPublic,
     ChangesPage,
     DirectoryPage,
     MemberAdd,
@@ -176,6 +177,14 @@ async def set_role(
     rooms: ConversationsDep,
 ) -> MemberRole:
     return member_role(await rooms.set_role(session.username, room, username, Role(body.role)))
+
+
+@router.get("/{room}/bans", responses=error_responses(401, 403, 404, 409, 422))
+async def bans(
+    room: RoomInPath, session: CurrentSession, rooms: ConversationsDep
+) -> list[BanPublic]:
+    found = await rooms.list_bans(session.username, room)
+    return [BanPublic.model_validate(ban.to_json()) for ban in found]
 
 
 @router.delete(

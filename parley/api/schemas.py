@@ -173,6 +173,11 @@ class MemberPublic(BaseModel):
     online: bool
 
 
+class BanPublic(BaseModel):
+    username: str
+    bannedAt: str
+
+
 class MemberRole(BaseModel):
     username: str
     role: Literal["owner", "admin", "member"]

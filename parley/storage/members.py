@@ -73,6 +73,7 @@ class Membership:
     banned: bool = False
     last_read: str | None = None
     joined_at: str = ""
+    banned_at: str = ""
 
     @property
     def standing(self) -> Standing:
@@ -89,6 +90,7 @@ def _membership(item: Item) -> Membership:
         banned=bool(item.get("banned", {}).get("BOOL", False)),
         last_read=item.get("lastRead", {}).get("S"),
         joined_at=item.get("joinedAt", {}).get("S", ""),
+        banned_at=item.get("bannedAt", {}).get("S", ""),
     )
 
 
@@ -154,14 +156,23 @@ class MemberStore:
 
     async def of_room(self, room_id: str) -> list[Membership]:
         """The room's members (not bans), at most MAX_MEMBERS_LISTED, by name."""
+        return await self._in_room(room_id, "attribute_exists(memberOf)")
+
+    async def bans_of(self, room_id: str) -> list[Membership]:
+        """The room's bans, at most MAX_MEMBERS_LISTED, by name."""
+        return await self._in_room(room_id, "banned = :yes", {":yes": {"BOOL": True}})
+
+    async def _in_room(
+        self, room_id: str, condition: str, values: Item | None = None
+    ) -> list[Membership]:
         found: list[Membership] = []
         with unavailable_on_failure():
             async for page in self._client.get_paginator("query").paginate(
                 TableName=self._table,
                 KeyConditionExpression="#room = :room",
-                FilterExpression="attribute_exists(memberOf)",
+                FilterExpression=condition,
                 ExpressionAttributeNames={"#room": "room"},
-                ExpressionAttributeValues={":room": {"S": room_id}},
+                ExpressionAttributeValues={":room": {"S": room_id}, **(values or {})},
             ):
                 found.extend(_membership(item) for item in page.get("Items", []))
                 if len(found) >= MAX_MEMBERS_LISTED:

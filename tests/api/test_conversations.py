@@ -246,12 +246,20 @@ async def test_members_are_added_listed_removed_and_banned(signup: Signup, as_us
     assert (await bob.get(f"/api/rooms/{room['id']}")).status_code == 404
     banned = await ada.post(path, json={"username": bob_p.username})
     assert (banned.status_code, banned.json()["code"]) == (403, "forbidden")
+    bans = await ada.get(f"/api/rooms/{room['id']}/bans")
+    assert bans.status_code == 200
+    assert [ban["username"] for ban in bans.json()] == [bob_p.username]
+    assert bans.json()[0]["bannedAt"].endswith("Z")
+    assert (await eve.get(f"/api/rooms/{room['id']}/bans")).status_code == 404
     lift = await eve.delete(f"/api/rooms/{room['id']}/bans/{bob_p.username}")
     assert lift.status_code == 404  # eve is not in the room: it does not exist for her
     assert (await ada.delete(f"/api/rooms/{room['id']}/bans/{bob_p.username}")).status_code == 204
+    assert (await ada.get(f"/api/rooms/{room['id']}/bans")).json() == []
     none_left = await ada.delete(f"/api/rooms/{room['id']}/bans/{bob_p.username}")
     assert none_left.status_code == 404
     assert (await ada.post(path, json={"username": bob_p.username})).status_code == 201
+    listing = await bob.get(f"/api/rooms/{room['id']}/bans")  # a member, not an admin
+    assert (listing.status_code, listing.json()["code"]) == (403, "forbidden")
     # Removing yourself is leaving.
     assert (await bob.delete(f"{path}/{bob_p.username}")).status_code == 204
     assert (await bob.get(f"/api/rooms/{room['id']}")).status_code == 404
