@@ -3,7 +3,7 @@
 // the one 401 rule: code `unauthorized` means the session is gone, so the handler registered by
 // the auth provider sends the user to /login.
 import { errorCodeOf } from './errors';
-import type { ChangesPage, ErrorCode, Member, MessagePage, Role, Room, RoomDirectoryPage, SessionInfo, User } from './types';
+import type { Ban, ChangesPage, ErrorCode, Member, MessagePage, Role, Room, RoomDirectoryPage, SessionInfo, User } from './types';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -149,6 +149,10 @@ export const api = {
   /** Removes (and with `ban`, bans) a member; removing yourself is leaving. */
   removeMember: (room: string, username: string, ban = false) =>
     request<void>('DELETE', `${memberPath(room, username)}${ban ? '?ban=true' : ''}`),
+  /** Who is banned from the room (owners and admins only). */
+  bans: (room: string) => request<Ban[]>('GET', `${roomPath(room)}/bans`),
+  unban: (room: string, username: string) =>
+    request<void>('DELETE', `${roomPath(room)}/bans/${encodeURIComponent(username)}`),
   setRole: (room: string, username: string, role: Role) =>
     request<{ username: string; role: Role }>('PATCH', memberPath(room, username), { body: { role } }),
   /** The DM with `username`: the existing one, or a new one. */

@@ -49,6 +49,11 @@ export interface Member {
   online: boolean;
 }
 
+export interface Ban {
+  username: string;
+  bannedAt: string;
+}
+
 /** A stored message. `id` is a ULID, so ids sort by time. */
 export interface Message {
   id: string;

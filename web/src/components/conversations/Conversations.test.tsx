@@ -326,6 +326,9 @@ describe('Members panel', () => {
       'DELETE /api/rooms/design/members/bob': { status: 204 },
       'DELETE /api/rooms/design/members/dave': { status: 204 },
       'PATCH /api/rooms/design/members/carol': { status: 200, body: { username: 'carol', role: 'member' } },
+      'GET /api/rooms/design/bans': { status: 200, body: [{ username: 'mallory', bannedAt: '2026-11-30T09:00:00.000Z' }] },
+      'DELETE /api/rooms/design/bans/mallory': { status: 204 },
+      'DELETE /api/rooms/design/bans/dave': { status: 204 },
     });
     const button = screen.getByRole('button', { name: 'Members' });
     expect(button).toHaveAttribute('aria-expanded', 'false');
@@ -354,6 +357,13 @@ describe('Members panel', () => {
     await waitFor(() => expect(within(list).queryByText('dave')).not.toBeInTheDocument());
     expect(fetch.callsTo('DELETE', '/api/rooms/design/members/dave')[0]!.url.searchParams.get('ban')).toBe('true');
 
+    // Who is banned, and lifting a ban.
+    const banned = within(panel).getByRole('list', { name: 'Banned' });
+    expect(within(banned).getAllByRole('listitem').map((item) => item.querySelector('.member-name')!.textContent)).toEqual(['dave', 'mallory']);
+    await user.click(within(panel).getByRole('button', { name: 'Unban mallory' }));
+    await waitFor(() => expect(within(banned).queryByText('mallory')).not.toBeInTheDocument());
+    expect(fetch.callsTo('DELETE', '/api/rooms/design/bans/mallory')).toHaveLength(1);
+
     await user.selectOptions(within(panel).getByRole('combobox', { name: 'Role of carol' }), 'member');
     await waitFor(() => expect(fetch.callsTo('PATCH', '/api/rooms/design/members/carol')[0]!.body).toEqual({ role: 'member' }));
 
@@ -368,6 +378,7 @@ describe('Members panel', () => {
     await screen.findByText('carol');
     expect(screen.queryByRole('textbox', { name: 'Add people' })).not.toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /^Remove/ })).not.toBeInTheDocument();
+    expect(screen.queryByRole('list', { name: 'Banned' })).not.toBeInTheDocument();
   });
 });
 

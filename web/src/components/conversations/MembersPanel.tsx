@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, api } from '../../api';
 import { errorText } from '../../errors';
+import { useBans } from '../../hooks/useBans';
 import { useMembers } from '../../hooks/useMembers';
 import type { RoomPresence } from '../../hooks/usePresence';
 import type { Role, RoomKind } from '../../types';
@@ -41,6 +42,7 @@ export function MembersPanel({ id, room, kind, myRole, me, presence, onClose, on
   const [failure, setFailure] = useState<string | null>(null);
   const [status, setStatus] = useState('');
   const manages = kind !== 'dm' && (myRole === 'owner' || myRole === 'admin');
+  const bans = useBans(room, manages);
   const setsRoles = kind !== 'dm' && myRole === 'owner';
   const online = (name: string, fallback: boolean) =>
     presence.known ? presence.users.some((user) => same(user, name)) : fallback;
@@ -178,7 +180,16 @@ export function MembersPanel({ id, room, kind, myRole, me, presence, onClose, on
                           type="button"
                           className="button small danger"
                           disabled={busy}
-                          onClick={() => run(() => remove(member.username, true), `${member.username} was banned.`, member.username)}
+                          onClick={() =>
+                            run(
+                              async () => {
+                                await remove(member.username, true);
+                                bans.banned(member.username);
+                              },
+                              `${member.username} was banned.`,
+                              member.username,
+                            )
+                          }
                         >
                           Ban {member.username}
                         </button>
@@ -190,6 +201,31 @@ export function MembersPanel({ id, room, kind, myRole, me, presence, onClose, on
             );
           })}
         </ul>
+      )}
+      {manages && bans.error && <p className="field-error">Could not load who is banned: {bans.error}</p>}
+      {manages && bans.bans !== null && bans.bans.length > 0 && (
+        <>
+          <h3 className="members-subheading" id={`${id}-banned`}>
+            Banned
+          </h3>
+          <ul className="member-list" aria-labelledby={`${id}-banned`}>
+            {bans.bans.map((ban) => (
+              <li key={ban.username} className="member">
+                <span className="member-name">{ban.username}</span>
+                <span className="member-actions">
+                  <button
+                    type="button"
+                    className="button small"
+                    disabled={busy}
+                    onClick={() => run(() => bans.unban(ban.username), `${ban.username} may join again.`, ban.username)}
+                  >
+                    Unban {ban.username}
+                  </button>
+                </span>
+              </li>
+            ))}
+          </ul>
+        </>
       )}
       {kind !== 'dm' && myRole !== null && (
         <button type="button" className="button small subtle leave-room" disabled={busy} onClick={leave}>
