@@ -148,6 +148,23 @@ async def test_direct_message_unread_badge_divider_and_title(new_page: NewPage) 
     await expect(dm_link.get_by_test_id("unread-badge")).to_have_count(0)
     await expect(page_r).not_to_have_title(re.compile(r"^\("))
 
+    # More unread than a screen holds: the room opens on the divider, not on the newest, and
+    # they stay unread until the reader scrolls down to them.
+    await link_starting(rooms_nav(page_r), "general").click()
+    points = "\n".join(f"- point {n}" for n in range(8))
+    later = [f"Long read {n} {secrets.token_hex(2)}" for n in range(10)]
+    for text in later:
+        await send_with_enter(page_s, f"{text}\n{points}")
+        await expect_sent(page_s, text)
+    await expect(dm_link.get_by_test_id("unread-badge")).to_have_text(str(len(later)))
+    await dm_link.click()
+    await expect(first_unread).to_contain_text(later[0])
+    await expect(divider).to_be_in_viewport()
+    await expect(message_with_text(page_r, later[-1])).not_to_be_in_viewport()
+    await expect(dm_link.get_by_test_id("unread-badge")).to_have_text(str(len(later)))
+    await message_with_text(page_r, later[-1]).scroll_into_view_if_needed()
+    await expect(dm_link.get_by_test_id("unread-badge")).to_have_count(0)
+
 
 async def test_browse_rooms_and_join(new_page: NewPage) -> None:
     maker, joiner = new_username("maker"), new_username("joiner")

@@ -4,6 +4,8 @@ import { useCallback, useLayoutEffect, useRef, type RefObject } from 'react';
 const NEAR_BOTTOM_PX = 80;
 /** Within this many pixels of the top, older history is requested. */
 const NEAR_TOP_PX = 48;
+/** Room left above the anchor when the list opens on it. */
+const ANCHOR_MARGIN_PX = 24;
 
 export interface ChatScrollOptions {
   /** Keys of the first and last rendered message: what changed tells prepend from append. */
@@ -15,6 +17,11 @@ export interface ChatScrollOptions {
   onReachTop: () => void;
   /** Told whenever the reader reaches the bottom (the newest message is on screen) or leaves it. */
   onAtBottom?: (atBottom: boolean) => void;
+  /**
+   * A key (the first unread message's) whose element marked `data-scroll-anchor` the list opens
+   * on instead of the bottom, once per key, when the bottom would leave it above view.
+   */
+  anchor?: string | null;
 }
 
 export interface ChatScroll {
@@ -26,11 +33,12 @@ export interface ChatScroll {
  * Keeps a message list scrolled sensibly: new messages scroll it down only if the reader was
  * already near the bottom; older messages loaded above keep what the reader sees in place.
  */
-export function useChatScroll({ firstKey, lastKey, count, forceToBottom, onReachTop, onAtBottom }: ChatScrollOptions): ChatScroll {
+export function useChatScroll({ firstKey, lastKey, count, forceToBottom, onReachTop, onAtBottom, anchor = null }: ChatScrollOptions): ChatScroll {
   const ref = useRef<HTMLDivElement | null>(null);
   const nearBottom = useRef(true);
   const fromBottom = useRef(0);
   const previous = useRef({ firstKey, lastKey, count });
+  const anchoredTo = useRef<string | null>(null);
 
   const reported = useRef<boolean | null>(null);
   const latestOnAtBottom = useRef(onAtBottom);
@@ -67,8 +75,16 @@ export function useChatScroll({ firstKey, lastKey, count, forceToBottom, onReach
     } else if (appended && (nearBottom.current || forceToBottom)) {
       element.scrollTop = element.scrollHeight;
     }
+    if (anchor !== null && anchor !== anchoredTo.current) {
+      anchoredTo.current = anchor;
+      const target = element.querySelector<HTMLElement>('[data-scroll-anchor]');
+      const above = target ? target.getBoundingClientRect().top - element.getBoundingClientRect().top : 0;
+      if (above < 0) element.scrollTop += above - ANCHOR_MARGIN_PX;
+    }
+    // Measured here, not left to the scroll event: the reader is not at the bottom before any
+    // read marker could be sent for it.
     measure(element);
-  }, [firstKey, lastKey, count, forceToBottom, measure]);
+  }, [firstKey, lastKey, count, forceToBottom, measure, anchor]);
 
   return { ref, onScroll };
 }

@@ -32,11 +32,10 @@ export function useReadMarker({ room, newestId, lastRead, atBottom, attending, m
       lastSent.current.set(room, Date.now());
       markRead(room, newestId);
     };
-    if (wait <= 0) {
-      send();
-      return;
-    }
-    timer.current = setTimeout(send, wait);
+    // Through a timer even when due now: a render may show new messages beside where the list
+    // was before (it reports a new position from a layout effect, one render later, as when a
+    // room opens on its unread divider), and then the next render cancels this one's marker.
+    timer.current = setTimeout(send, Math.max(wait, 0));
     return () => clearTimeout(timer.current);
   }, [due, room, newestId, markRead]);
 }

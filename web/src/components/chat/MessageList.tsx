@@ -59,6 +59,7 @@ export function MessageList(props: MessageListProps) {
     forceToBottom: last !== undefined && last.status === 'pending' && isOwn(last, me),
     onReachTop: hasOlder && !loadingOlder ? onLoadOlder : noop,
     onAtBottom,
+    anchor: dividerBefore,
   });
   const [highlighted, setHighlighted] = useState<string | null>(null);
 
@@ -109,7 +110,13 @@ export function MessageList(props: MessageListProps) {
               {day.entries.map(({ message, head }) => (
                 <Fragment key={message.key}>
                   {message.key === dividerBefore && (
-                    <li className="unread-divider" role="separator" aria-label="New messages" data-testid="unread-divider">
+                    <li
+                      className="unread-divider"
+                      role="separator"
+                      aria-label="New messages"
+                      data-testid="unread-divider"
+                      data-scroll-anchor
+                    >
                       <span aria-hidden="true">New messages</span>
                     </li>
                   )}
