@@ -367,7 +367,7 @@ def assert_ack(event: str, ack: Any) -> None:
         return
     assert ack.get("ok") is True, ack
     if event == "join":
-        assert set(ack) == {"ok", "messages"}, ack
+        assert set(ack) == {"ok", "messages", "hasOlder"}, ack
         assert isinstance(ack["messages"], list), ack
         assert len(ack["messages"]) <= 50
         for message in ack["messages"]:
