@@ -51,12 +51,27 @@ class UserStore:
                     writes = [{"Put": put}, *self._members.general_writes(username)]
                     await self._client.transact_write_items(TransactItems=writes)
             except ClientError as exc:
-                if is_conditional_failure(exc) or cancellation_reasons(exc)[:1] == [
+                if not is_conditional_failure(exc) and cancellation_reasons(exc)[:1] != [
                     "ConditionalCheckFailed"
                 ]:
+                    raise
+                # The client retries a write whose answer was lost (a read timeout), and the
+                # retry finds the item its first attempt wrote. A password hash has a salt of
+                # its own, so the same hash stored means this very registration.
+                if await self._password_hash(username) != password_hash:
                     raise UsernameTaken(username) from None
-                raise
         return User(username=username, password_hash=password_hash)
+
+    async def _password_hash(self, username: str) -> str | None:
+        with unavailable_on_failure():
+            response = await self._client.get_item(
+                TableName=self._table,
+                Key={"username": {"S": username.lower()}},
+                ProjectionExpression="passwordHash",
+                ConsistentRead=True,
+            )
+        item = response.get("Item")
+        return None if item is None else str(item["passwordHash"]["S"])
 
     async def exists(self, username: str) -> str | None:
         """The name as registered, or None when there is no such account."""

@@ -67,6 +67,7 @@ OPERATIONS: dict[tuple[str, str], bool] = {
     ("POST", "/api/rooms/{room}/members"): True,
     ("DELETE", "/api/rooms/{room}/members/{username}"): True,
     ("PATCH", "/api/rooms/{room}/members/{username}"): True,
+    ("GET", "/api/rooms/{room}/bans"): True,
     ("DELETE", "/api/rooms/{room}/bans/{username}"): True,
     ("POST", "/api/rooms/{room}/read"): True,
     ("POST", "/api/dms"): True,

@@ -188,6 +188,9 @@ async def test_a_new_account_is_a_member_of_general_from_the_start(
     assert await members.standing("general", name) == Standing(Role.MEMBER)
     with pytest.raises(UsernameTaken):
         await users.create(username=name.lower(), password_hash="other")
+    # The same registration again (a retry of a write whose answer was lost) succeeds, and
+    # counts once.
+    assert (await users.create(username=name, password_hash="hash")).username == name
     after, _ = await counts(rooms, "general")
     assert after == before + 1
     assert await members.tally(name) == 1

@@ -33,6 +33,17 @@ async def test_a_name_is_taken_whatever_the_case(users: UserStore) -> None:
     assert user.password_hash == "first"
 
 
+async def test_a_registration_retried_after_its_answer_was_lost_succeeds(
+    users: UserStore,
+) -> None:
+    # The retry finds the item its own first attempt wrote: the same (salted) hash.
+    name = new_name("ada")
+    first = await users.create(username=name, password_hash="salted hash")
+    assert await users.create(username=name, password_hash="salted hash") == first
+    with pytest.raises(UsernameTaken):
+        await users.create(username=name, password_hash="another salt")
+
+
 async def test_an_unknown_user_is_none(users: UserStore) -> None:
     assert await users.get(new_name("nobody")) is None
 
