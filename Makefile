@@ -84,7 +84,7 @@ CLUSTER_SMOKE := tests/api/test_auth.py tests/realtime/test_chat.py tests/realti
 	tests/realtime/test_instances.py tests/ingest/test_stream.py
 test-cluster: $(PY_STAMP) $(WEB_BUILD)
 	scripts/ensure-redis
-	PARLEY_TEST_REDIS_CLUSTER=1 $(BIN)/pytest $(or $(CLUSTER_TESTS),$(CLUSTER_SUITES))
+	PARLEY_TEST_REDIS_CLUSTER=1 $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(or $(CLUSTER_TESTS),$(CLUSTER_SUITES))
 
 test-web: $(WEB_STAMP)
 	cd web && npm test

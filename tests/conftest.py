@@ -27,6 +27,27 @@ from tests.utils import on_redis_db, register_and_login
 # The fuzz summary: a plugin here, so an xdist controller (which collects nothing) loads it.
 pytest_plugins = ["tests.fuzz.stats"]
 
+# `make test` hands whole files to two workers in collection order: the longest go first, so
+# neither worker is left running one of them at the end while the other has nothing to do.
+LONGEST_FIRST = (
+    "tests/realtime/test_flood.py",
+    "tests/infra/test_package.py",
+    "tests/fuzz/test_socket_fuzz.py",
+    "tests/browser/test_chat_browser.py",
+    "tests/test_cli.py",
+    "tests/faults/test_instance_killed.py",
+    "tests/faults/test_soak.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: every file keeps its tests' order
+
+
 StartApp = Callable[..., AppServer]
 
 
