@@ -1,7 +1,7 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback } from 'react';
 import { api } from '../api';
-import { errorText } from '../errors';
 import type { Ban } from '../types';
+import { useRoomList } from './useRoomList';
 
 const byName = (a: Ban, b: Ban) => a.username.localeCompare(b.username, undefined, { sensitivity: 'base' });
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -14,35 +14,19 @@ export interface Bans {
   unban: (username: string) => Promise<void>;
 }
 
+const loadBans = (room: string) => api.bans(room).then((bans) => [...bans].sort(byName));
+
 /** Who is banned from `room`, for its owners and admins (`enabled`); none asked otherwise. */
 export function useBans(room: string, enabled: boolean): Bans {
-  const [state, setState] = useState<{ room: string; bans: Ban[] | null; error: string | null }>({
-    room,
-    bans: null,
-    error: null,
-  });
-  const current = state.room === room ? state : { room, bans: null, error: null };
-
-  useEffect(() => {
-    if (!enabled) return;
-    let active = true;
-    api.bans(room).then(
-      (bans) => active && setState({ room, bans: [...bans].sort(byName), error: null }),
-      (failure: unknown) => active && setState({ room, bans: null, error: errorText(failure) }),
-    );
-    return () => {
-      active = false;
-    };
-  }, [room, enabled]);
+  const { items: bans, error, update } = useRoomList(room, enabled, loadBans);
 
   const change = useCallback(
     (username: string, ban: Ban | null) =>
-      setState((previous) => {
-        if (previous.room !== room || previous.bans === null) return previous;
-        const others = previous.bans.filter((entry) => !same(entry.username, username));
-        return { ...previous, bans: ban ? [...others, ban].sort(byName) : others };
+      update((previous) => {
+        const others = previous.filter((entry) => !same(entry.username, username));
+        return ban ? [...others, ban].sort(byName) : others;
       }),
-    [room],
+    [update],
   );
   const banned = useCallback(
     (username: string) => change(username, { username, bannedAt: new Date().toISOString() }),
@@ -56,5 +40,5 @@ export function useBans(room: string, enabled: boolean): Bans {
     [room, change],
   );
 
-  return { bans: current.bans, error: current.error, banned, unban };
+  return { bans, error, banned, unban };
 }

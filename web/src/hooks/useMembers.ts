@@ -1,8 +1,8 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback } from 'react';
 import { api } from '../api';
-import { errorText } from '../errors';
 import { useSocket } from '../realtime/SocketProvider';
 import type { Member, Role } from '../types';
+import { useRoomList } from './useRoomList';
 import { useSocketEvent } from './useSocketEvent';
 
 const ROLE_ORDER: Record<Role, number> = { owner: 0, admin: 1, member: 2 };
@@ -23,40 +23,23 @@ export interface Members {
   setRole: (username: string, role: Role) => Promise<void>;
 }
 
+const loadMembers = (room: string) => api.members(room).then(sorted);
+
 /** The members of `room` while `shown`, kept live by `member` events. */
 export function useMembers(room: string, shown: boolean): Members {
   const socket = useSocket();
-  const [state, setState] = useState<{ room: string; members: Member[] | null; error: string | null }>({
-    room,
-    members: null,
-    error: null,
-  });
-  const current = state.room === room ? state : { room, members: null, error: null };
-
-  useEffect(() => {
-    if (!shown) return;
-    let active = true;
-    api.members(room).then(
-      (members) => active && setState({ room, members: sorted(members), error: null }),
-      (failure: unknown) => active && setState({ room, members: null, error: errorText(failure) }),
-    );
-    return () => {
-      active = false;
-    };
-  }, [room, shown]);
+  const { items: members, error, update } = useRoomList(room, shown, loadMembers);
 
   const upsert = useCallback(
     (username: string, role: Role | null) =>
-      setState((previous) => {
-        if (previous.room !== room || previous.members === null) return previous;
-        const others = previous.members.filter((member) => !same(member.username, username));
-        if (role === null) return { ...previous, members: others };
-        const known = previous.members.find((member) => same(member.username, username));
-        return { ...previous, members: sorted([...others, { username, role, online: known?.online ?? false }]) };
+      update((previous) => {
+        const others = previous.filter((member) => !same(member.username, username));
+        if (role === null) return others;
+        const known = previous.find((member) => same(member.username, username));
+        return sorted([...others, { username, role, online: known?.online ?? false }]);
       }),
-    [room],
+    [update],
   );
-
   useSocketEvent(socket, 'member', (event) => {
     if (event.room === room) upsert(event.username, event.role);
   });
@@ -83,5 +66,5 @@ export function useMembers(room: string, shown: boolean): Members {
     [room, upsert],
   );
 
-  return { members: current.members, error: current.error, add, remove, setRole };
+  return { members, error, add, remove, setRole };
 }
