@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from parley.cancellation import stop_if_cancelled
 from parley.ingest.pipeline import Deliveries, IngestStats, process_records
 from parley.mentions import Mentions
 from parley.messaging import Broadcaster
@@ -88,6 +89,7 @@ class StreamConsumer:
         backoff = 0.5
         while True:
             try:
+                stop_if_cancelled()
                 if await self._lease.hold():
                     await self._read_while_leased()
                 else:
@@ -131,6 +133,7 @@ class StreamConsumer:
         renew_at = loop.time() + LEASE_RENEW_SECONDS
         refresh_at = loop.time() + SHARD_REFRESH_SECONDS
         while True:
+            stop_if_cancelled()
             if loop.time() >= renew_at:
                 if not await self._lease.hold():
                     log.info("stream consumer: lease lost, standing by")

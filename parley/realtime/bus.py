@@ -44,6 +44,7 @@ from redis.exceptions import RedisClusterException
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
+from parley.cancellation import stop_if_cancelled
 from parley.storage.redis_keys import user_tag
 
 log = logging.getLogger(__name__)
@@ -231,6 +232,7 @@ class Bus:
         failures = 0
         while True:
             await self._wake.wait()
+            stop_if_cancelled()
             self._wake.clear()
             while self._dirty:
                 channel = self._dirty.pop()
@@ -319,6 +321,7 @@ class Bus:
         try:
             while True:
                 response = await shard.pubsub.parse_response(block=True)
+                stop_if_cancelled()
                 if not isinstance(response, list) or len(response) < 3:
                     continue
                 kind, raw_channel, data = response[0], response[1], response[2]

@@ -28,6 +28,7 @@ import socketio
 from socketio import packet
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
+from parley.cancellation import stop_if_cancelled
 from parley.metrics import Metrics
 from parley.realtime.bus import Bus, bus_channel
 
@@ -67,6 +68,7 @@ class _FanOut:
     async def _publish_in_order(self, outbox: asyncio.Queue[dict[str, Any]]) -> None:
         while True:
             data = await outbox.get()
+            stop_if_cancelled()
             try:
                 await self._publish_now(data)
             finally:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
+from parley.cancellation import stop_if_cancelled
 from parley.config import Settings
 from parley.messaging import Messenger
 from parley.models import Message
@@ -117,6 +118,7 @@ class SocketServer:
 async def _every(seconds: float, job: Callable[[], Awaitable[None]]) -> None:
     while True:
         await asyncio.sleep(seconds)
+        stop_if_cancelled()
         try:
             await job()
         except Exception as exc:  # Redis away: try again next round

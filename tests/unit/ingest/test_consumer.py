@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from typing import Protocol
 
 import pytest
 from redis.asyncio import Redis
@@ -59,16 +60,24 @@ async def until(condition: Callable[[], object], seconds: float = 30.0) -> None:
     raise AssertionError("condition not met in time")
 
 
+class MakeConsumer(Protocol):
+    def __call__(
+        self, broadcaster: RecordingBroadcaster, metrics: Metrics, lease: StreamLease | None = None
+    ) -> StreamConsumer: ...
+
+
 @pytest.fixture
 def make_consumer(
     dynamo: DynamoClient, streams: DynamoClient, tables: TableNames, redis: Redis
-) -> Callable[[RecordingBroadcaster, Metrics], StreamConsumer]:
-    def make(broadcaster: RecordingBroadcaster, metrics: Metrics) -> StreamConsumer:
+) -> MakeConsumer:
+    def make(
+        broadcaster: RecordingBroadcaster, metrics: Metrics, lease: StreamLease | None = None
+    ) -> StreamConsumer:
         return StreamConsumer(
             dynamo=dynamo,
             streams=streams,
             table=tables.messages,
-            lease=StreamLease(redis, table=tables.messages, holder=secrets.token_hex(4)),
+            lease=lease or StreamLease(redis, table=tables.messages, holder=secrets.token_hex(4)),
             checkpoints_for=lambda arn: StreamCheckpoints(redis, stream_arn=arn),
             deliveries=DeliveryMarks(redis),
             broadcaster=broadcaster,
@@ -85,7 +94,7 @@ async def write(settings: Settings, room: str, text: str) -> Message:
 
 
 async def test_an_outside_write_is_delivered_and_counted(
-    make_consumer: Callable[[RecordingBroadcaster, Metrics], StreamConsumer],
+    make_consumer: MakeConsumer,
     unit_settings: Settings,
     redis: Redis,
     metrics: Metrics,
@@ -103,7 +112,7 @@ async def test_an_outside_write_is_delivered_and_counted(
 
 
 async def test_a_restarted_consumer_resumes_from_its_checkpoint(
-    make_consumer: Callable[[RecordingBroadcaster, Metrics], StreamConsumer],
+    make_consumer: MakeConsumer,
     unit_settings: Settings,
     redis: Redis,
 ) -> None:
@@ -118,3 +127,34 @@ async def test_a_restarted_consumer_resumes_from_its_checkpoint(
         await until(lambda: all(m in second.messages for m in while_down))
         await asyncio.sleep(0.3)
     assert [m for m in second.messages if m.room == room] == while_down
+
+
+class LeaseLosingACancellation(StreamLease):
+    """Its first renewal loses a cancellation thrown into it, as a redis-py or aiohttp read
+    cancelled at the wrong moment sometimes does (the call returns normally)."""
+
+    def __init__(self, redis: Redis, table: str) -> None:
+        super().__init__(redis, table=table, holder=secrets.token_hex(4))
+        self.entered = asyncio.Event()
+
+    async def hold(self) -> bool:
+        if not self.entered.is_set():
+            self.entered.set()
+            with suppress(asyncio.CancelledError):
+                await asyncio.sleep(3600)
+        return await super().hold()
+
+
+async def test_a_consumer_stops_even_when_a_call_lost_its_cancellation(
+    make_consumer: MakeConsumer,
+    tables: TableNames,
+    redis: Redis,
+) -> None:
+    lease = LeaseLosingACancellation(redis, tables.messages)
+    task = asyncio.create_task(make_consumer(RecordingBroadcaster(), Metrics(), lease).run())
+    await lease.entered.wait()
+    task.cancel()
+    # Without the check at each turn, the consumer reads on and this waits until the timeout.
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not await redis.exists(f"ingest:lease:{tables.messages}")  # released on the way out
