@@ -14,7 +14,7 @@ from tests.faults.churn import (
     connect_reader,
     create_room,
     keep_connected,
-    make_person,
+    make_people,
     send_steadily,
     verdict,
 )
@@ -24,7 +24,7 @@ from tests.servers import AppServer
 async def test_killed_instance_loses_nothing_acked(app: AppServer, start_server: StartApp) -> None:
     victim = start_server()
     servers = [app, victim]
-    people = await asyncio.gather(*(make_person(app) for _ in range(24)))
+    people = await make_people(app, 24)
     room = await create_room(app, people[0][1], f"kill {secrets.token_hex(3)}")
     readers = [Reader(username, cookie, room) for username, cookie in people]
     for i, reader in enumerate(readers):

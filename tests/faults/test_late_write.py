@@ -28,7 +28,7 @@ from tests.faults.churn import (
     create_room,
     history,
     history_after,
-    make_person,
+    make_people,
 )
 from tests.servers import AppServer
 
@@ -69,7 +69,7 @@ async def late_message_scenario(
 ) -> None:
     """The issue's scenario. `late_send` sends as the person connected to `late_server`: the
     message's id is drawn at once, its write lands late; it returns the ack."""
-    people = await asyncio.gather(*(make_person(server) for _ in range(3)))
+    people = await make_people(server, 3)
     room = await create_room(server, people[0][1], f"late {label} {secrets.token_hex(3)}")
     late_sender, quick_sender, c = (Reader(name, cookie, room) for name, cookie in people)
     await connect_reader(late_sender, late_server)

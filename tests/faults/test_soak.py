@@ -21,7 +21,7 @@ from tests.faults.churn import (
     close_all,
     connect_reader,
     create_room,
-    make_person,
+    make_people,
     send_steadily,
     verdict,
 )
@@ -59,7 +59,7 @@ async def test_soak_with_late_writes_loses_nothing(
 
 async def soak(servers: list[AppServer], *, clients: int, join_limit: int | None = None) -> None:
     app = servers[0]
-    people = await asyncio.gather(*(make_person(app) for _ in range(clients)))
+    people = await make_people(app, clients)
     rooms = [
         await create_room(app, people[0][1], f"soak {secrets.token_hex(3)} {n}") for n in range(2)
     ]
