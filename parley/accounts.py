@@ -64,7 +64,13 @@ class Accounts:
                 "login_throttled", username=username, address=address, retry_after=retry_after
             )
             raise TooManyAttempts(retry_after)
-        user = await self.users.get(username)
+        try:
+            user = await self.users.get(username)
+        except Exception:
+            # The database did not answer, so no password was checked: a client retrying
+            # through an outage must not find itself throttled for failures it never made.
+            await self.throttle.release(account=username, address=address)
+            raise
         if user is None:
             await self.hasher.verify_decoy(password)
         if user is None or not await self.hasher.verify(password, user.password_hash):

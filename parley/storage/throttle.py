@@ -10,7 +10,7 @@ account would let anyone lock its owner out. Instead
 
 An attempt is reserved in one Lua script *before* the password is checked, so concurrent
 attempts cannot all slip past the limits while each waits for bcrypt; a success gives its
-reservation back.
+reservation back, and so does an attempt the database could not answer (no password checked).
 
 Each script touches the keys of one hash tag only (parley/storage/redis_keys.py): the pair
 and the address counter are tagged with the address, the account's counter and its set of
@@ -47,6 +47,19 @@ return 0
 # KEYS: the pair, the address. A success forgets the pair and gives back its reservation.
 _SUCCEEDED = """
 redis.call('DEL', KEYS[1])
+if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
+return 0
+"""
+
+# KEYS: the pair, the address. ARGV: free failures. An attempt that checked no password (the
+# database did not answer) gives its count back; a delay already begun by earlier failures
+# stays. A pair that expired meanwhile is left alone (no key without a TTL).
+_RELEASE = """
+local failures = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+if failures > 0 then
+  redis.call('HINCRBY', KEYS[1], 'n', -1)
+  if failures - 1 < tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], 'at', '0') end
+end
 if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
 return 0
 """
@@ -117,6 +130,7 @@ class LoginThrottle:
         self._limits = limits
         self._reserve = redis.register_script(_RESERVE)
         self._succeeded = redis.register_script(_SUCCEEDED)
+        self._release = redis.register_script(_RELEASE)
         self._failed = redis.register_script(_FAILED)
 
     async def reserve(self, *, account: str, address: str) -> int | None:
@@ -140,6 +154,10 @@ class LoginThrottle:
         reservation back (successes never count), but keeps its other failures, so one valid
         account cannot be used to reset a credential-stuffing address."""
         await self._succeeded(keys=pair_keys(account, address))
+
+    async def release(self, *, account: str, address: str) -> None:
+        """No password was checked after all: the attempt does not count."""
+        await self._release(keys=pair_keys(account, address), args=[self._limits.free_failures])
 
     async def failed(self, *, account: str, address: str) -> FailureCount:
         failures, alert = await self._failed(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 import pytest
 from redis.asyncio import Redis
@@ -18,8 +19,9 @@ from parley.accounts import (
     WeakPassword,
     WrongPassword,
 )
+from parley.models import User
 from parley.passwords import PasswordHasher, PasswordPolicy
-from parley.storage.dynamo import DynamoClient, TableNames
+from parley.storage.dynamo import DynamoClient, StorageUnavailable, TableNames
 from parley.storage.sessions import SessionStore
 from parley.storage.throttle import LoginLimits, LoginThrottle, RegistrationThrottle
 from parley.storage.users import UsernameTaken, UserStore
@@ -164,6 +166,25 @@ async def test_a_success_forgets_the_accounts_failures(accounts: Accounts) -> No
     with pytest.raises(InvalidCredentials):
         await accounts.login(username=name, password="wrong password", address="192.0.2.1")
     await accounts.login(username=name, password=PASSWORD, address="192.0.2.1")
+
+
+class UsersAway(UserStore):
+    """The users table while DynamoDB does not answer."""
+
+    async def get(self, username: str) -> User | None:
+        raise StorageUnavailable("DynamoDB: read timeout")
+
+
+async def test_logins_the_database_could_not_answer_do_not_count_as_failures(
+    accounts: Accounts, dynamo: DynamoClient, tables: TableNames
+) -> None:
+    name = new_name("ada")
+    await register(accounts, name)
+    during_the_outage = replace(accounts, users=UsersAway(dynamo, tables.users))
+    for _ in range(5):  # a client retrying its 503s, past the 2 free failures
+        with pytest.raises(StorageUnavailable):
+            await during_the_outage.login(username=name, password=PASSWORD, address=HOME)
+    await accounts.login(username=name, password=PASSWORD, address=HOME)
 
 
 async def test_login_records_the_user_agent(accounts: Accounts) -> None:
