@@ -27,6 +27,22 @@ from typing import Any
 import aiohttp
 import orjson
 
+# Per-address limits (parley/realtime/limits.py: 200 sockets per address) apply to hundreds of
+# simulated users on 127.0.0.1 too. Each gets an address of its own in the client-IP header
+# (PARLEY_CLIENT_IP_HEADER in bench/stack.py), which counts only with the origin secret beside
+# it, as the trusted front (CloudFront) sends it in production.
+BENCH_ADDRESS_HEADER = "X-Bench-Client"
+BENCH_ORIGIN_SECRET = "parley-bench-origin"  # the bench's own servers only
+
+
+def client_address(i: int) -> str:
+    return f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+
+
+def address_headers(i: int) -> dict[str, str]:
+    return {BENCH_ADDRESS_HEADER: client_address(i), "X-Parley-Origin-Verify": BENCH_ORIGIN_SECRET}
+
+
 EventHandler = Callable[["LeanSocket", str, Any, int], None]
 AckHandler = Callable[[Any, int], None]
 
@@ -87,7 +103,9 @@ class LeanSocket:
     ) -> None:
         """`compress=15` offers permessage-deflate as browsers do (the server then keeps zlib
         state per connection and compresses every frame for each recipient)."""
-        headers = {"Cookie": f"{cookie_name}={cookie}"} if cookie else {}
+        headers = address_headers(self.tag)
+        if cookie:
+            headers["Cookie"] = f"{cookie_name}={cookie}"
         async with asyncio.timeout(limit_s):
             ws = await session.ws_connect(
                 socketio_url(base_url),

@@ -22,6 +22,7 @@ import psutil  # type: ignore[import-untyped]
 from redis.asyncio import Redis
 
 from bench import http_load
+from bench.lean_client import BENCH_ORIGIN_SECRET, client_address
 from bench.loadgen import ConnectReport
 from bench.node_worker import NODE_DIR, NodeWorker, node_binary
 from bench.stack import (
@@ -177,10 +178,6 @@ async def parley_cookies(url: str, redis_url: str, count: int) -> list[str]:
     return owner + seeded
 
 
-def client_address(i: int) -> str:
-    return f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
-
-
 async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> dict[str, Any]:
     from bench.run import Config, FanoutRun, _joined, _phase_line
 
@@ -226,6 +223,7 @@ async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> 
                 ],
                 "senders": {str(s): local[s] for s in range(cfg.senders) if s in local},
                 "totalSenders": cfg.senders,
+                "originSecret": BENCH_ORIGIN_SECRET,
                 "connectConcurrency": cfg.connect_concurrency,
             }
             workers.append(NodeWorker(spec, workdir / "logs" / f"loadgen-{name}-{p}.log"))

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import psutil  # type: ignore[import-untyped]
 
+from bench.lean_client import BENCH_ADDRESS_HEADER, BENCH_ORIGIN_SECRET
 from parley.devstack.services import (
     ChildService,
     free_port,
@@ -196,9 +197,10 @@ def start_stack(workdir: Path, *, message_rate: int) -> Stack:
         # Hundreds of clients register and log in at once from one address.
         "PARLEY_REGISTER_MAX_PER_ADDRESS": "1000000",
         "PARLEY_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
-        # Sockets are capped per client address (parley/realtime/limits.py); the Node.js load
-        # generator gives each simulated user an address of its own in this header.
-        "PARLEY_CLIENT_IP_HEADER": "X-Bench-Client",
+        # Sockets are capped per client address: each simulated user has its own
+        # (bench/lean_client.py, address_headers).
+        "PARLEY_CLIENT_IP_HEADER": BENCH_ADDRESS_HEADER,
+        "PARLEY_ORIGIN_SECRET": BENCH_ORIGIN_SECRET,
     }
     stack = Stack(workdir, redis, dynamodb, env)
     try:

@@ -86,13 +86,17 @@ async function pool(items, concurrency, fn) {
   await Promise.all(runners);
 }
 
-function connectOne(url, client) {
+function connectOne(url, client, originSecret) {
   return new Promise((resolve) => {
     const extraHeaders = {};
     if (client.cookie) extraHeaders.Cookie = client.cookie;
     // Bench-only: each simulated user has its own address (PARLEY_CLIENT_IP_HEADER), as
     // people behind their own connections do; from 127.0.0.1 alone the per-address cap applies.
-    if (client.address) extraHeaders['X-Bench-Client'] = client.address;
+    if (client.address) {
+      extraHeaders['X-Bench-Client'] = client.address;
+      // The address header counts only beside the origin secret (the trusted front's).
+      extraHeaders['X-Parley-Origin-Verify'] = originSecret;
+    }
     const socket = io(url, {
       transports: ['websocket'],
       reconnection: false,
@@ -127,7 +131,11 @@ async function main() {
   await pool(clients, spec.connectConcurrency, async (client, i) => {
     const c0 = now();
     const urls = spec.urls && spec.urls.length ? spec.urls : [spec.url];
-    const { socket, error } = await connectOne(urls[client.index % urls.length], client);
+    const { socket, error } = await connectOne(
+      urls[client.index % urls.length],
+      client,
+      spec.originSecret,
+    );
     if (error) {
       report.failed += 1;
       bump(report.errors, error);
