@@ -53,13 +53,15 @@ audit: $(PY_STAMP) $(WEB_STAMP)
 	scripts/audit
 
 # Two pytest-xdist workers, each with its own redis-server, DynamoDB endpoint and app servers
-# (whole files to a worker): most of the suite waits on those processes, not on a core.
+# (whole files to a worker): most of the suite waits on those processes, not on a core. Files
+# go out in tests/conftest.py's order, longest first (xdist would otherwise sort them by their
+# number of tests, which sent the one-test 90 s wheel install last); the 15 slowest are listed.
 # `make test-python PYTEST_WORKERS=0` runs it in one process. Redis 7 or later on PATH
 # (scripts/ensure-redis): the sharded fan-out's SSUBSCRIBE.
 PYTEST_WORKERS ?= 2
 test-python: $(PY_STAMP) $(WEB_BUILD)
 	scripts/ensure-redis
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
 
 # The in-process layer alone (tests/unit): seconds, against one redis-server and moto.
 test-unit: $(PY_STAMP)
@@ -84,7 +86,7 @@ CLUSTER_SMOKE := tests/api/test_auth.py tests/realtime/test_chat.py tests/realti
 	tests/realtime/test_instances.py tests/ingest/test_stream.py
 test-cluster: $(PY_STAMP) $(WEB_BUILD)
 	scripts/ensure-redis
-	PARLEY_TEST_REDIS_CLUSTER=1 $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(or $(CLUSTER_TESTS),$(CLUSTER_SUITES))
+	PARLEY_TEST_REDIS_CLUSTER=1 $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(or $(CLUSTER_TESTS),$(CLUSTER_SUITES))
 
 test-web: $(WEB_STAMP)
 	cd web && npm test

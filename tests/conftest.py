@@ -30,13 +30,17 @@ pytest_plugins = ["tests.fuzz.stats"]
 # `make test` hands whole files to two workers in collection order: the longest go first, so
 # neither worker is left running one of them at the end while the other has nothing to do.
 LONGEST_FIRST = (
-    "tests/realtime/test_flood.py",
-    "tests/infra/test_package.py",
     "tests/fuzz/test_socket_fuzz.py",
-    "tests/browser/test_chat_browser.py",
-    "tests/test_cli.py",
-    "tests/faults/test_instance_killed.py",
+    "tests/realtime/test_flood.py",
     "tests/faults/test_soak.py",
+    "tests/browser/test_chat_browser.py",
+    "tests/infra/test_package.py",
+    "tests/test_cli.py",
+    "tests/browser/test_conversations_browser.py",
+    "tests/faults/test_late_write.py",
+    "tests/aws/test_http_lambda.py",
+    "tests/ingest/test_stream.py",
+    "tests/faults/test_instance_killed.py",
 )
 
 

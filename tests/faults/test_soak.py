@@ -1,4 +1,4 @@
-"""Soak with churn: 100+ clients over two app instances, steady senders, clients dropping and
+"""Soak with churn: 60 clients (in `make test`) over two app instances, steady senders, clients dropping and
 coming back; at the end every client's view equals the room's history. `make soak` runs a
 longer one (PARLEY_SOAK_CLIENTS, PARLEY_SOAK_SECONDS). The same load again with one instance's
 DynamoDB writes landing late (issue 16): messages become visible out of id order, and catching
@@ -27,7 +27,7 @@ from tests.faults.churn import (
 )
 from tests.servers import AppServer
 
-CLIENTS = int(os.environ.get("PARLEY_SOAK_CLIENTS", "100"))
+CLIENTS = int(os.environ.get("PARLEY_SOAK_CLIENTS", "60"))
 SECONDS = float(os.environ.get("PARLEY_SOAK_SECONDS", "15"))
 RATE_PER_SENDER = 2.0  # messages per second
 
