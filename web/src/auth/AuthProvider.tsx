@@ -69,9 +69,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     stateRef.current = state;
   });
 
+  // Set while a chosen logout is under way: the server tells the sockets the session ended,
+  // often before its answer to the logout arrives, and that is no expiry.
+  const leaving = useRef(false);
+
   const expire = useCallback(() => {
     const current = stateRef.current;
-    if (current.status === 'anonymous') return;
+    if (current.status === 'anonymous' || leaving.current) return;
     const notice = current.status === 'authenticated' || hadSession() ? SESSION_EXPIRED_NOTICE : null;
     rememberSession(false);
     setState({ status: 'anonymous', notice });
@@ -101,6 +105,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   const login = useCallback(async (username: string, password: string) => {
     const user = await api.login(username, password);
+    leaving.current = false;
     rememberSession(true);
     setState({ status: 'authenticated', username: user.username });
   }, []);
@@ -114,6 +119,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
 
   const logout = useCallback(async () => {
+    leaving.current = true;
     try {
       await api.logout();
     } catch {

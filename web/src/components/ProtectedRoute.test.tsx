@@ -1,7 +1,7 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { mockFetch } from '../test/fakeFetch';
+import { deferred, mockFetch, type FakeResponse } from '../test/fakeFetch';
 import { FakeSocket } from '../test/fakeSocket';
 import { renderApp } from '../test/renderApp';
 
@@ -39,6 +39,22 @@ describe('ProtectedRoute', () => {
     socket.serverEmit('session_expired', {});
     await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/login'));
     expect(screen.getByText('Your session expired')).toBeInTheDocument();
+  });
+
+  it('never says the session expired after a chosen logout, though the socket hears it first', async () => {
+    const socket = new FakeSocket();
+    const answer = deferred<FakeResponse>();
+    // The server ends the session and tells its sockets before its answer arrives.
+    mockFetch({ ...signedIn, 'GET /api/rooms': { status: 200, body: [] }, 'POST /api/auth/logout': () => answer.promise });
+    renderApp('/rooms/general', socket.socket);
+    await screen.findByRole('log');
+    await userEvent.setup().click(screen.getByRole('button', { name: 'Log out' }));
+    socket.serverEmit('session_expired', {});
+    expect(screen.queryByText('Your session expired')).not.toBeInTheDocument();
+    answer.resolve({ status: 204 });
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('/login'));
+    expect(screen.getByRole('button', { name: 'Log in' })).toBeInTheDocument();
+    expect(screen.queryByText('Your session expired')).not.toBeInTheDocument();
   });
 
   it('treats a handshake refused as unauthorized like an expired session', async () => {
