@@ -63,28 +63,25 @@ class UserStore:
         return User(username=username, password_hash=password_hash)
 
     async def _password_hash(self, username: str) -> str | None:
-        with unavailable_on_failure():
-            response = await self._client.get_item(
-                TableName=self._table,
-                Key={"username": {"S": username.lower()}},
-                ProjectionExpression="passwordHash",
-                ConsistentRead=True,
-            )
-        item = response.get("Item")
-        return None if item is None else str(item["passwordHash"]["S"])
+        return await self._attribute(username, "passwordHash")
 
     async def exists(self, username: str) -> str | None:
         """The name as registered, or None when there is no such account."""
+        return await self._attribute(username, "name")
+
+    async def _attribute(self, username: str, attribute: str) -> str | None:
+        """One string attribute of the account's item (a consistent read), or None when there
+        is no such account."""
         with unavailable_on_failure():
             response = await self._client.get_item(
                 TableName=self._table,
                 Key={"username": {"S": username.lower()}},
-                ProjectionExpression="#n",
-                ExpressionAttributeNames={"#n": "name"},
+                ProjectionExpression="#a",
+                ExpressionAttributeNames={"#a": attribute},
                 ConsistentRead=True,
             )
         item = response.get("Item")
-        return None if item is None else str(item["name"]["S"])
+        return None if item is None else str(item[attribute]["S"])
 
     async def all_names(self) -> list[str]:
         """Every account's name as registered: for `parley migrate` only (a request never
