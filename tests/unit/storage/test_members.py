@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from parley.access import Kind, Role, RoomRecord, Standing
+from parley.storage import members as member_store
 from parley.storage.dynamo import DynamoClient, StorageUnavailable, TableNames
 from parley.storage.members import (
     MAX_ROOMS_PER_USER,
@@ -149,6 +150,19 @@ async def test_a_ban_ends_the_membership_and_keeps_the_user_out(
     assert await members.unban(room.id, bob) is True
     assert await members.unban(room.id, bob) is False
     assert await members.join(room.id, bob) is True
+
+
+async def test_the_lists_of_members_and_of_bans_stop_at_the_cap(
+    members: MemberStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(member_store, "MAX_MEMBERS_LISTED", 3)
+    room = await make_room(members, new_name("ada"))
+    for _ in range(4):
+        await members.join(room.id, new_name("bob"))
+        await members.ban(room.id, new_name("eve"), None)
+    assert len(await members.of_room(room.id)) == 3  # of 5 members
+    assert len(await members.bans_of(room.id)) == 3  # of 4 bans
+    assert all(ban.banned for ban in await members.bans_of(room.id))
 
 
 async def test_a_dm_is_made_once_with_both_people(members: MemberStore, rooms: RoomStore) -> None:
