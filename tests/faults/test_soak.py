@@ -1,8 +1,8 @@
-"""Soak with churn: 60 clients (in `make test`) over two app instances, steady senders, clients dropping and
-coming back; at the end every client's view equals the room's history. `make soak` runs a
-longer one (PARLEY_SOAK_CLIENTS, PARLEY_SOAK_SECONDS). The same load again with one instance's
-DynamoDB writes landing late (issue 16): messages become visible out of id order, and catching
-up as documented still misses none."""
+"""Soak with churn: 60 clients (in `make test`) over two app instances, steady senders, clients
+dropping and coming back; at the end every client's view equals the room's history. `make soak`
+runs a longer one (PARLEY_SOAK_CLIENTS, PARLEY_SOAK_SECONDS). The same load again with one
+instance's DynamoDB writes landing late (issue 16): messages become visible out of id order, and
+catching up as documented still misses none."""
 
 from __future__ import annotations
 
