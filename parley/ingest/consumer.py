@@ -23,9 +23,13 @@ from parley.storage.stream_state import LEASE_MS, StreamCheckpoints, StreamLease
 
 log = logging.getLogger(__name__)
 
-# DynamoDB Streams allows about 5 GetRecords calls per second per shard; an idle shard is
-# polled 4 times a second, which bounds the delay of an outside write to ~250 ms plus work.
-IDLE_POLL_SECONDS = 0.25
+# DynamoDB Streams allows about 5 GetRecords calls per second per shard; a shard is polled 4
+# times a second (as Lambda's event source mapping does), which bounds the delay of an outside
+# write to ~250 ms plus work. Only a full page (a backlog) is followed by the next poll at once:
+# polling after every non-empty page kept a busy table's endpoint answering dozens of
+# GetRecords a second, beside the writes it serves (bench/README.md, "Per message").
+POLL_SECONDS = 0.25
+RECORDS_PER_POLL = 1000
 LEASE_RENEW_SECONDS = LEASE_MS / 1000 / 3
 # New shards appear when DynamoDB splits or rolls one over (about every few hours).
 SHARD_REFRESH_SECONDS = 5.0
@@ -139,12 +143,14 @@ class StreamConsumer:
                     log.info("stream consumer: lease lost, standing by")
                     return
                 renew_at = loop.time() + LEASE_RENEW_SECONDS
-            busy = await self._poll_once(reader)
-            if not busy:
-                await asyncio.sleep(IDLE_POLL_SECONDS)
+            if not await self._poll_once(reader):
+                await self._between_polls()
             if loop.time() >= refresh_at:
                 await self._refresh_shards(reader)
                 refresh_at = loop.time() + SHARD_REFRESH_SECONDS
+
+    async def _between_polls(self) -> None:
+        await asyncio.sleep(POLL_SECONDS)
 
     async def _stream_arn(self) -> str:
         table = await self._dynamo.describe_table(TableName=self._table)
@@ -200,21 +206,25 @@ class StreamConsumer:
         return iterator
 
     async def _poll_once(self, reader: StreamReader) -> bool:
-        """One GetRecords per readable shard; True if any returned records."""
-        busy = False
+        """One GetRecords per readable shard; True if any is behind (read again at once)."""
+        behind = False
         for shard in list(reader.shards.values()):
             if shard.done or shard.iterator is None or self._waiting_for_parent(reader, shard):
                 continue
-            busy |= await self._read_shard(reader, shard)
-        return busy
+            behind |= await self._read_shard(reader, shard)
+        return behind
 
     def _waiting_for_parent(self, reader: StreamReader, shard: Shard) -> bool:
         parent = reader.shards.get(shard.parent) if shard.parent else None
         return parent is not None and not parent.done
 
     async def _read_shard(self, reader: StreamReader, shard: Shard) -> bool:
+        """One page of the shard; True if the shard has more waiting (a full page) or its
+        iterator had to be restarted."""
         try:
-            response = await self._streams.get_records(ShardIterator=shard.iterator, Limit=1000)
+            response = await self._streams.get_records(
+                ShardIterator=shard.iterator, Limit=RECORDS_PER_POLL
+            )
         except ClientError as exc:
             if _code(exc) in _RESTART_ITERATOR:
                 _, checkpoints = await reader.checkpoints.load()
@@ -237,7 +247,7 @@ class StreamConsumer:
         if shard.iterator is None:
             shard.done = True
             log.info("stream consumer: shard %s closed and read to its end", shard.id)
-        return bool(records)
+        return len(records) >= RECORDS_PER_POLL
 
     def _observe(self, newest: dict[str, Any], before: IngestStats) -> None:
         for outcome in ("delivered", "duplicates", "invalid", "ignored"):

@@ -8,12 +8,13 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 from redis.asyncio import Redis
 
 from parley.config import Settings
+from parley.ingest import consumer as consumer_module
 from parley.ingest.consumer import StreamConsumer
 from parley.ingest.producer import put_message
 from parley.metrics import Metrics
@@ -158,3 +159,55 @@ async def test_a_consumer_stops_even_when_a_call_lost_its_cancellation(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert not await redis.exists(f"ingest:lease:{tables.messages}")  # released on the way out
+
+
+class PagesRead:
+    """The stream client of a consumer, noting how many records each GetRecords returned."""
+
+    def __init__(self, inner: DynamoClient, events: list[str]) -> None:
+        self._inner = inner
+        self._events = events
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def get_records(self, **kwargs: Any) -> dict[str, Any]:
+        response: dict[str, Any] = await self._inner.get_records(**kwargs)
+        self._events.append(f"page of {len(response.get('Records', []))}")
+        return response
+
+
+async def test_only_a_full_page_is_followed_by_the_next_poll_at_once(
+    make_consumer: MakeConsumer,
+    unit_settings: Settings,
+    redis: Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A backlog is read page after page; a page short of the limit means the shard is read
+    to its end, so the next poll waits its interval (a busy table's endpoint is not asked
+    for its few new records dozens of times a second)."""
+    room = new_name("room")
+    first = RecordingBroadcaster()
+    async with running(make_consumer(first, Metrics()), redis):
+        started = await write(unit_settings, room, "before the backlog")
+        await until(lambda: started in first.messages)
+    backlog = [await write(unit_settings, room, f"backlog {n}") for n in range(5)]
+    monkeypatch.setattr(consumer_module, "RECORDS_PER_POLL", 2)
+    events: list[str] = []
+    second = RecordingBroadcaster()
+    consumer = make_consumer(second, Metrics())
+    consumer._streams = PagesRead(consumer._streams, events)  # type: ignore[assignment]
+    wait = consumer._between_polls
+
+    async def noted_wait() -> None:
+        events.append("wait")
+        await wait()
+
+    consumer._between_polls = noted_wait  # type: ignore[method-assign]
+    async with running(consumer, redis):
+        await until(lambda: all(m in second.messages for m in backlog))
+        await until(lambda: events.count("wait") >= 2)
+    pages = [n for n, event in enumerate(events) if event.startswith("page")]
+    assert [events[n] for n in pages[:3]] == ["page of 2", "page of 2", "page of 1"]
+    for n in pages[:-1]:
+        assert (events[n + 1] == "wait") == (events[n] != "page of 2"), events
