@@ -19,6 +19,12 @@ write, before the client gets its answer: the file order is the apply order, and
 acknowledged write survives SIGKILL. On start the lines are fed through the same WSGI app
 in-process before the socket listens; a torn last line (crash mid-append) is cut off.
 
+It is served over HTTP/1.1 with keep-alive (uvicorn, moto's WSGI app through a2wsgi), as
+DynamoDB serves its clients: werkzeug's development server, which moto's own server uses,
+closes every connection after one answer, so each request paid a new TCP connection and a
+thread, and the client a connect (about 1 ms of CPU per PutItem in Parley's process,
+bench/README.md, "Per message").
+
 Every DynamoDB and Streams request is served for one fixed account and region, whatever the
 client signs with, so all clients (and the replay) see the same tables. Replay pins moto's
 clock to each write's original time, so a table comes back with the same stream ARN and its
@@ -52,18 +58,19 @@ from typing import Any, BinaryIO
 
 import moto.dynamodb.models.table as moto_table
 import moto.moto_server.werkzeug_app as moto_werkzeug_app
+import uvicorn
+from a2wsgi import WSGIMiddleware
 from moto.core.utils import utcnow as moto_utcnow
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.datastructures import Headers
-from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 from werkzeug.wsgi import get_input_stream
 
 JOURNAL_NAME = "dynamodb-journal.jsonl"
+# Longer than any client keeps an idle connection (aiohttp 15 s, botocore's pool, Node's
+# agent), so a client never sends on a connection the server has just closed.
+KEEP_ALIVE_SECONDS = 75
+BACKLOG = 128
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 # moto takes the region from the SigV4 credential scope and the account from MOTO_ACCOUNT_ID;
@@ -464,8 +471,8 @@ def configure_process() -> None:
     os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
     moto_werkzeug_app.DISABLE_GLOBAL_CORS = True  # type: ignore[attr-defined]  # imported, not exported
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="dynamodb: %(message)s")
-    # One line per request drowns the `parley dev` console; errors still get through.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # One line per request would drown the `parley dev` console; errors still get through.
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)
 
 
 def install_signal_handlers(stop: threading.Event) -> None:
@@ -501,18 +508,25 @@ def url_of(sock: socket.socket) -> str:
 
 
 def serve(sock: socket.socket, app: DurableDynamoApp, stop: threading.Event) -> None:
-    sock.listen(128)
-    host, port = sock.getsockname()[:2]
-    server = make_server(
-        host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=sock.fileno()
+    config = uvicorn.Config(
+        WSGIMiddleware(app),  # type: ignore[arg-type]  # a2wsgi's own WSGI types
+        lifespan="off",
+        access_log=False,
+        log_config=None,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        backlog=BACKLOG,
     )
-    thread = threading.Thread(target=server.serve_forever, name="dynamodb-http", daemon=True)
+    server = uvicorn.Server(config)
+    # In a thread, uvicorn leaves the signals to this process's own handlers.
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="dynamodb-http", daemon=True
+    )
     thread.start()
     # Not stop.wait(): the signal handler sets the event from this same thread, and would
     # deadlock on the lock wait() holds. is_set() takes no lock.
-    while not stop.is_set():
+    while not stop.is_set() and thread.is_alive():
         time.sleep(0.1)
-    server.shutdown()
+    server.should_exit = True
     thread.join()
 
 
@@ -535,6 +549,7 @@ def run(args: argparse.Namespace, stop: threading.Event) -> int:
         try:
             replayed = app.replay(entries, stop)
             if not stop.is_set():
+                sock.listen(BACKLOG)  # before "serving on": clients may connect from then on
                 log.info(
                     "serving on %s (journal: %s, replayed %d writes)",
                     url_of(sock),
