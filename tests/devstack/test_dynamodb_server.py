@@ -393,7 +393,7 @@ def raw_request(server: Server, request: bytes) -> tuple[int, bytes]:
     return status, data.partition(b"\r\n\r\n")[0]
 
 
-def list_tables_request(host: str, *, origin: str | None = None) -> bytes:
+def list_tables_request(host: str, *, origin: str | None = None, close: bool = True) -> bytes:
     body = b"{}"
     lines = [
         "POST / HTTP/1.1",
@@ -401,11 +401,34 @@ def list_tables_request(host: str, *, origin: str | None = None) -> bytes:
         "X-Amz-Target: DynamoDB_20120810.ListTables",
         "Content-Type: application/x-amz-json-1.0",
         f"Content-Length: {len(body)}",
-        "Connection: close",
     ]
+    if close:
+        lines.append("Connection: close")
     if origin is not None:
         lines.append(f"Origin: {origin}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def test_a_connection_is_kept_alive_across_requests(
+    tmp_path: Path, start_server: StartServer
+) -> None:
+    """As DynamoDB does: a client does not pay a TCP connect (and the server a thread) for
+    every request."""
+    server = start_server(tmp_path / "data")
+    request = list_tables_request(f"127.0.0.1:{server.port}", close=False)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        reader = sock.makefile("rb")
+        for _ in range(3):
+            sock.sendall(request)
+            status_line = reader.readline()
+            headers = {}
+            while (line := reader.readline()) != b"\r\n":
+                name, _, value = line.decode().partition(":")
+                headers[name.strip().lower()] = value.strip()
+            body = reader.read(int(headers["content-length"]))
+            assert status_line.split()[1] == b"200"
+            assert headers.get("connection", "").lower() != "close"
+            assert b"TableNames" in body
 
 
 def test_a_rebound_host_name_is_refused_and_no_response_allows_cors(
