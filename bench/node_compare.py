@@ -89,9 +89,10 @@ def fanout_scenario() -> Scenario:
 
 def message_scenario() -> Scenario:
     """#13's per-message load (session check, ledger, DynamoDB write, Redis publish): 100
-    users, all sending. The target names 200-400 msg/s; the sweep starts lower so that a
-    server passing below 200 (every one does against moto on 2 shared cores) still has its
-    highest zero-loss rate found."""
+    users, all sending. The target names 200-400 msg/s; the sweep starts far lower so that a
+    server passing only below 200 still has its highest zero-loss rate found (against moto on
+    2 shared cores every server fails at 200, and on 2026-11-30 with other jobs running Parley
+    and the Node stack both failed at 50)."""
     return Scenario(
         name="message",
         title="Per message",
@@ -99,7 +100,7 @@ def message_scenario() -> Scenario:
         senders=None,
         rates=[],
         duration=15.0,
-        sweep=[50.0, 100.0, 150.0, 200.0, 300.0, 400.0],
+        sweep=[25.0, 50.0, 100.0, 150.0, 200.0, 300.0, 400.0],
         sweep_duration=8.0,
         targets=(compare_summary.HIGHEST_VS_NODE,),
     )
