@@ -125,13 +125,14 @@ def verdicts(
         if target == HIGHEST_VS_NODE:
             mine = judged["highest_zero_loss"] if judged else None
             theirs = reference["highest_zero_loss"] if reference else None
-            ok = None if mine is None or theirs is None else mine >= theirs
+            # Neither passing even the lowest step says nothing of the servers (the machine
+            # or the endpoint was the limit): not judged, rather than met at 0 vs 0.
+            ok = None if mine is None or theirs is None or mine == theirs == 0 else mine >= theirs
+            detail = f"{_rate(mine)} vs {_rate(theirs)} msg/s"
+            if mine == theirs == 0:
+                detail += ": neither passed the lowest step"
             out.append(
-                {
-                    "target": f"highest zero-loss rate ≥ {REFERENCE}'s",
-                    "ok": ok,
-                    "detail": f"{_rate(mine)} vs {_rate(theirs)} msg/s",
-                }
+                {"target": f"highest zero-loss rate ≥ {REFERENCE}'s", "ok": ok, "detail": detail}
             )
             continue
         for rate in listed_rates:

@@ -790,7 +790,7 @@ def targets_markdown(targets: dict[str, Any]) -> str:
 def parse(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     """The run's configuration from the command line (exits on a usage error)."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="the short run (under a minute)")
+    parser.add_argument("--quick", action="store_true", help="the short run (a few minutes)")
     parser.add_argument("--procs", type=int, help="load-generator processes (default 1)")
     parser.add_argument("--clients", type=int)
     parser.add_argument("--rooms", type=int)

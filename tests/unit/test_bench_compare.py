@@ -126,6 +126,14 @@ def test_equal_highest_rates_meet_the_target_and_a_missing_reference_is_not_judg
     assert by_target(cs.verdicts(summary, (cs.HIGHEST_VS_NODE,), [])) == {
         "highest zero-loss rate ≥ node's": True
     }
+    summary = summary_of([phase(25, passed=False)], [phase(25, passed=False)])
+    (nothing,) = cs.verdicts(summary, (cs.HIGHEST_VS_NODE,), [])
+    assert nothing["ok"] is None  # 0 vs 0 is not a target met
+    assert nothing["detail"] == "0 vs 0 msg/s: neither passed the lowest step"
+    summary = summary_of([phase(25)], [phase(25, passed=False)])
+    assert by_target(cs.verdicts(summary, (cs.HIGHEST_VS_NODE,), [])) == {
+        "highest zero-loss rate ≥ node's": True
+    }
     alone = cs.summarize([{"parley": {"phases": [phase(50)]}}], ["parley"])
     items = cs.verdicts(alone, (cs.HIGHEST_VS_NODE, cs.P99_VS_NODE), [50.0])
     assert [v["ok"] for v in items] == [None, None]
