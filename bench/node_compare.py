@@ -1,8 +1,10 @@
-"""The fan-out side by side under the official socket.io-client 4 (bench/node/loadgen.js):
+"""#13's loads side by side under the official socket.io-client 4 (bench/node/loadgen.js):
 Parley, the seed's Node.js stack (bench/node/server.js: socket.io 4, the Redis adapter, each
 message stored in DynamoDB before its ack) and the bare python-socketio baseline, in rounds
 alternated A B C A B C on the same machine, each server with a fresh Redis and DynamoDB
-endpoint. Every phase reports the load generator's own CPU beside the servers'."""
+endpoint, one scenario after the other (SCENARIOS: the fan-out, and the per-message path).
+Every phase reports the load generator's own CPU beside the servers'; the medians and the
+verdicts against #13's targets are bench/compare_summary.py's."""
 
 from __future__ import annotations
 
