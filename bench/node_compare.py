@@ -1,12 +1,15 @@
-"""The fan-out side by side under the official socket.io-client 4 (bench/node/loadgen.js):
+"""#13's loads side by side under the official socket.io-client 4 (bench/node/loadgen.js):
 Parley, the seed's Node.js stack (bench/node/server.js: socket.io 4, the Redis adapter, each
 message stored in DynamoDB before its ack) and the bare python-socketio baseline, in rounds
 alternated A B C A B C on the same machine, each server with a fresh Redis and DynamoDB
-endpoint. Every phase reports the load generator's own CPU beside the servers'."""
+endpoint, one scenario after the other (SCENARIOS: the fan-out, and the per-message path).
+Every phase reports the load generator's own CPU beside the servers'; the medians and the
+verdicts against #13's targets are bench/compare_summary.py's."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import secrets
 import shutil
@@ -21,7 +24,7 @@ from typing import Any
 import psutil  # type: ignore[import-untyped]
 from redis.asyncio import Redis
 
-from bench import http_load
+from bench import compare_summary, http_load
 from bench.lean_client import BENCH_ORIGIN_SECRET, client_address
 from bench.loadgen import ConnectReport
 from bench.node_worker import NODE_DIR, NodeWorker, node_binary
@@ -45,15 +48,74 @@ WORKERS_2 = "parley-x2"
 
 
 @dataclass
+class Scenario:
+    """One load of the side-by-side run: users in one room, some of them sending at each
+    listed rate (always measured), then a sweep for the highest zero-loss rate (all acked,
+    nothing lost, duplicated or reordered, p99 < 250 ms) that stops at the first failing step
+    (listed or swept)."""
+
+    name: str
+    title: str
+    clients: int
+    senders: int | None  # None: every user sends
+    rates: list[float]
+    duration: float
+    sweep: list[float]
+    sweep_duration: float
+    targets: tuple[str, ...] = ()
+    rounds: int | None = None  # None: CompareConfig.rounds
+
+    @property
+    def sending(self) -> int:
+        return self.clients if self.senders is None else min(self.senders, self.clients)
+
+
+def fanout_scenario() -> Scenario:
+    """#13's fan-out load: 500 users, 50 senders, 50 and 100 msg/s, then the sweep."""
+    return Scenario(
+        name="fanout",
+        title="Fan-out",
+        clients=500,
+        senders=50,
+        rates=[50.0, 100.0],
+        duration=15.0,
+        sweep=[150.0, 200.0, 300.0, 400.0],
+        sweep_duration=8.0,
+        targets=(
+            compare_summary.P99_VS_NODE,
+            compare_summary.ZERO_LOSS,
+            compare_summary.HIGHEST_VS_NODE,
+        ),
+    )
+
+
+def message_scenario() -> Scenario:
+    """#13's per-message load (session check, ledger, DynamoDB write, Redis publish): 100
+    users, all sending. The target names 200-400 msg/s; the sweep starts far lower so that a
+    server passing only below 200 still has its highest zero-loss rate found (against moto on
+    2 shared cores every server fails at 200, and on 2026-11-30 with other jobs running Parley
+    and the Node stack both failed at 50)."""
+    return Scenario(
+        name="message",
+        title="Per message",
+        clients=100,
+        senders=None,
+        rates=[],
+        duration=15.0,
+        sweep=[25.0, 50.0, 100.0, 150.0, 200.0, 300.0, 400.0],
+        sweep_duration=8.0,
+        targets=(compare_summary.HIGHEST_VS_NODE,),
+    )
+
+
+SCENARIOS = {"fanout": fanout_scenario, "message": message_scenario}
+
+
+@dataclass
 class CompareConfig:
-    clients: int = 500
-    senders: int = 50
-    rates: list[float] = field(default_factory=lambda: [50.0, 100.0])
-    duration: float = 15.0
-    # Past the listed rates, the sweep for the highest zero-loss rate (p99 < 250 ms); it stops
-    # at the first failing step.
-    sweep: list[float] = field(default_factory=lambda: [150.0, 200.0, 300.0, 400.0])
-    sweep_duration: float = 8.0
+    scenarios: list[Scenario] = field(
+        default_factory=lambda: [make() for make in SCENARIOS.values()]
+    )
     rounds: int = 2
     procs: int = 1
     connect_concurrency: int = 100
@@ -62,7 +124,16 @@ class CompareConfig:
 
 def quick() -> CompareConfig:
     return CompareConfig(
-        clients=40, senders=4, rates=[20.0, 80.0], duration=2.0, sweep=[], rounds=2
+        scenarios=[
+            dataclasses.replace(
+                fanout_scenario(), clients=40, senders=4, rates=[20.0, 80.0], duration=2.0, sweep=[]
+            ),
+            # One round: most of a round is starting the services, and the quick run stays quick.
+            dataclasses.replace(
+                message_scenario(), clients=20, sweep=[20.0, 60.0], sweep_duration=2.0, rounds=1
+            ),
+        ],
+        rounds=2,
     )
 
 
@@ -178,7 +249,9 @@ async def parley_cookies(url: str, redis_url: str, count: int) -> list[str]:
     return owner + seeded
 
 
-async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> dict[str, Any]:
+async def one_server(
+    name: str, sc: Scenario, cfg: CompareConfig, workdir: Path, fds: int
+) -> dict[str, Any]:
     from bench.run import Config, FanoutRun, _joined, _phase_line
 
     stack = await asyncio.to_thread(start_stack, workdir, message_rate=10_000)
@@ -194,19 +267,20 @@ async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> 
                 more.append(stack.start_parley(fds=fds))
             cookies: list[str | None] = [
                 f"{http_load.COOKIE_NAME}={c}"
-                for c in await parley_cookies(server.url, stack.redis_url, cfg.clients)
+                for c in await parley_cookies(server.url, stack.redis_url, sc.clients)
             ]
         elif name == "node":
             server = start_node_server(stack, fds=fds)
-            keys = await node_sessions(stack.redis_url, cfg.clients)
+            keys = await node_sessions(stack.redis_url, sc.clients)
             cookies = [f"{http_load.COOKIE_NAME}={k}" for k in keys]
         else:
             server = stack.start_baseline(fds=fds)
-            cookies = [None] * cfg.clients
-        procs = max(1, min(cfg.procs, cfg.clients))
+            cookies = [None] * sc.clients
+        procs = max(1, min(cfg.procs, sc.clients))
+        senders = sc.sending
         workers = []
         for p in range(procs):
-            mine = list(range(p, cfg.clients, procs))
+            mine = list(range(p, sc.clients, procs))
             local = {index: pos for pos, index in enumerate(mine)}
             spec = {
                 "url": server.url,
@@ -221,8 +295,8 @@ async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> 
                     }
                     for i in mine
                 ],
-                "senders": {str(s): local[s] for s in range(cfg.senders) if s in local},
-                "totalSenders": cfg.senders,
+                "senders": {str(s): local[s] for s in range(senders) if s in local},
+                "totalSenders": senders,
                 "originSecret": BENCH_ORIGIN_SECRET,
                 "connectConcurrency": cfg.connect_concurrency,
             }
@@ -245,9 +319,9 @@ async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> 
         log(f"{name}: {connect['connected']} connected, {connect['joined']} joined")
         bench_cfg = Config(
             mode="compare",
-            clients=cfg.clients,
+            clients=sc.clients,
             rooms=1,
-            senders=cfg.senders,
+            senders=senders,
             quiet_s=1.0,
             drain_max_s=12.0,
             ack_timeout_s=10.0,
@@ -256,7 +330,7 @@ async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> 
             server=server,
             config=bench_cfg,
             workers=workers,  # type: ignore[arg-type]
-            room_of_sender=["bench-0"] * cfg.senders,
+            room_of_sender=["bench-0"] * senders,
             room_size=Counter({"bench-0": len(members)}),
             connect=connect,
         )
@@ -267,17 +341,20 @@ async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> 
             pids = {k: v for k, v in pids.items() if k not in ("redis", "dynamodb")}
         out: dict[str, Any] = {"connect": connect, "phases": []}
         try:
-            await run.phase(min(cfg.rates), 1.0, pids)  # warm-up
-            steps = [(r, cfg.duration) for r in cfg.rates]
-            steps += [(r, cfg.sweep_duration) for r in cfg.sweep]
-            for rate, duration in steps:
+            await run.phase(min(sc.rates or sc.sweep), 1.0, pids)  # warm-up
+            steps = [(r, sc.duration, False) for r in sc.rates]
+            steps += [(r, sc.sweep_duration, True) for r in sc.sweep]
+            failed = False
+            for rate, duration, swept in steps:
+                if swept and failed:
+                    break  # the sweep stops at the first failing step
                 load = os.getloadavg()[0]
                 phase = await run.phase(rate, duration, pids)
                 phase["load_average_1m"] = round(load, 2)
+                phase["sweep"] = swept
                 out["phases"].append(phase)
-                log(f"{name} {rate:g} msg/s: {_phase_line(phase)} (load {load:.2f})")
-                if rate not in cfg.rates and not phase["passed"]:
-                    break
+                failed = failed or not phase["passed"]
+                log(f"{sc.name} {name} {rate:g} msg/s: {_phase_line(phase)} (load {load:.2f})")
         finally:
             await run.close()
             out["server_rss_mib"] = (
@@ -293,36 +370,44 @@ async def one_server(name: str, cfg: CompareConfig, workdir: Path, fds: int) -> 
 
 async def compare(cfg: CompareConfig, workdir: Path, fds: int) -> dict[str, Any]:
     node_binary()
-    log(
-        f"{cfg.clients} clients, 1 room, {cfg.senders} senders, rates {cfg.rates} x "
-        f"{cfg.duration:g} s, sweep {cfg.sweep}; rounds {cfg.rounds} ({' '.join(cfg.servers)})"
-    )
-    rounds: list[dict[str, Any]] = []
-    for r in range(cfg.rounds):
-        entry: dict[str, Any] = {}
-        for name in cfg.servers:
-            sub = workdir / f"compare-{r}-{name}"
-            shutil.rmtree(sub, ignore_errors=True)
-            entry[name] = await one_server(name, cfg, sub, fds)
-        rounds.append(entry)
+    scenarios = []
+    for sc in cfg.scenarios:
+        log(
+            f"{sc.name}: {sc.clients} clients, 1 room, {sc.sending} senders, rates {sc.rates} x "
+            f"{sc.duration:g} s, sweep {sc.sweep} x {sc.sweep_duration:g} s; rounds "
+            f"{sc.rounds or cfg.rounds} ({' '.join(cfg.servers)})"
+        )
+        rounds: list[dict[str, Any]] = []
+        for r in range(sc.rounds or cfg.rounds):
+            entry: dict[str, Any] = {}
+            for name in cfg.servers:
+                sub = workdir / f"compare-{sc.name}-{r}-{name}"
+                shutil.rmtree(sub, ignore_errors=True)
+                entry[name] = await one_server(name, sc, cfg, sub, fds)
+            rounds.append(entry)
+        summary = compare_summary.summarize(rounds, cfg.servers)
+        scenarios.append(
+            {
+                "name": sc.name,
+                "settings": dataclasses.asdict(sc)
+                | {"senders": sc.sending, "rounds": sc.rounds or cfg.rounds},
+                "rounds": rounds,
+                "summary": summary,
+                "verdicts": compare_summary.verdicts(summary, sc.targets, sc.rates),
+            }
+        )
     return {
         "settings": {
-            "clients": cfg.clients,
-            "senders": cfg.senders,
-            "rates": cfg.rates,
-            "duration_s": cfg.duration,
-            "sweep": cfg.sweep,
-            "sweep_duration_s": cfg.sweep_duration,
             "rounds": cfg.rounds,
             "servers": list(cfg.servers),
+            "p99_limit_ms": 250.0,
             "loadgen": "bench/node/loadgen.js: socket.io-client "
             + _version("socket.io-client")
             + f", transports ['websocket'], {cfg.procs} process(es)",
             "node": _node_version(),
             "cpu_count": psutil.cpu_count(),
         },
-        "rounds": rounds,
-        "summary": summarize(rounds, cfg),
+        "scenarios": scenarios,
     }
 
 
@@ -341,89 +426,81 @@ def _version(package: str) -> str:
         return "?"
 
 
-def _median(values: list[Any]) -> float | None:
-    ordered = sorted(v for v in values if v is not None)
-    if not ordered:
-        return None
-    mid = len(ordered) // 2
-    if len(ordered) % 2:
-        return float(ordered[mid])
-    return round(float(ordered[mid - 1] + ordered[mid]) / 2, 2)
-
-
-def summarize(rounds: list[dict[str, Any]], cfg: CompareConfig) -> dict[str, Any]:
-    """Per server and listed rate, the medians over rounds; and the highest passing rate."""
-    out: dict[str, Any] = {}
-    for name in cfg.servers:
-        per_rate: dict[str, Any] = {}
-        for rate in cfg.rates:
-            phases = [p for rnd in rounds for p in rnd[name]["phases"] if p["offered_rate"] == rate]
-            if not phases:
-                continue
-            cpu = [p["cpu_percent"] for p in phases]
-            per_rate[f"{rate:g}"] = {
-                "deliveries_per_s": _median([p["deliveries_per_s"] for p in phases]),
-                "p50_ms": _median([p["delivery_ms"].get("p50") for p in phases]),
-                "p99_ms": _median([p["delivery_ms"].get("p99") for p in phases]),
-                "ack_p99_ms": _median([p["ack_ms"].get("p99") for p in phases]),
-                "sent": sum(p["sent"] for p in phases),
-                "acked": sum(p["acked"] for p in phases),
-                "lost": sum(p["lost"] for p in phases),
-                "duplicates": sum(p["duplicates"] for p in phases),
-                "out_of_order": sum(p["out_of_order"] for p in phases),
-                "server_cpu": _median(
-                    [sum(v for k, v in c.items() if k.startswith("server")) for c in cpu]
-                ),
-                "server_us_per_delivery": _median(
-                    [p.get("server_cpu_us_per_delivery") for p in phases]
-                ),
-                "loadgen_cpu": _median(
-                    [sum(v for k, v in c.items() if k.startswith("loadgen")) for c in cpu]
-                ),
-                "machine_cpu": _median([c.get("machine") for c in cpu]),
-                "load_average_1m": _median([p.get("load_average_1m") for p in phases]),
-                "passed": [p["passed"] for p in phases],
-            }
-        best = [
-            max((p["offered_rate"] for p in rnd[name]["phases"] if p["passed"]), default=None)
-            for rnd in rounds
-        ]
-        out[name] = {"rates": per_rate, "highest_passing_rate_per_round": best}
-    return out
-
-
 def markdown(result: dict[str, Any]) -> str:
     s = result["settings"]
     lines = [
-        f"### Fan-out under {s['loadgen']}",
+        f"### Side by side under {s['loadgen']}",
         "",
-        f"{s['clients']} users in 1 room, {s['senders']} senders, ~60-byte texts, acks awaited "
-        f"10 s; medians of {s['rounds']} rounds alternated parley / node / baseline, each "
-        "server with a fresh Redis and DynamoDB endpoint. CPU in % of one core.",
+        f"Medians over rounds alternated {' / '.join(s['servers'])}, each server "
+        "with a fresh Redis and DynamoDB endpoint; ~60-byte texts, acks awaited 10 s. A step "
+        f"passes when every send is acked, nothing is lost, duplicated or reordered and the "
+        f"delivery p99 is under {s['p99_limit_ms']:g} ms; the sweep stops at a server's first "
+        "failing step. CPU in % of one core (loadgen: the load generator's own).",
+    ]
+    for sc in result["scenarios"]:
+        lines += ["", *scenario_markdown(sc, s["servers"])]
+    if result.get("plot"):
+        lines += ["", f"Plot: `{result['plot']}`."]
+    return "\n".join(lines)
+
+
+def scenario_markdown(sc: dict[str, Any], servers: list[str]) -> list[str]:
+    st, summary = sc["settings"], sc["summary"]
+    steps = []
+    if st["rates"]:
+        listed = ", ".join(f"{r:g}" for r in st["rates"])
+        steps.append(f"measured at {listed} msg/s ({st['duration']:g} s each)")
+    if st["sweep"]:
+        swept = ", ".join(f"{r:g}" for r in st["sweep"])
+        steps.append(f"swept {swept} msg/s ({st['sweep_duration']:g} s each)")
+    lines = [
+        f"#### {st['title']}: {st['clients']} users in 1 room, {st['senders']} sending",
         "",
-        "| rate | server | deliveries/s | p50 ms | p99 ms | ack p99 ms | sent / acked "
+        f"{'; then '.join(steps).capitalize()}; {st['rounds']} round(s).",
+        "",
+        "| rate | server | passed | deliveries/s | p50 ms | p99 ms | ack p99 ms | sent / acked "
         "| lost / dup / ooo | server CPU | server µs / delivery | loadgen CPU | machine CPU "
         "| load avg |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    summary = result["summary"]
-    for rate in s["rates"]:
-        for name in s["servers"]:
+    rates = sorted({float(k) for name in servers for k in summary[name]["rates"]})
+    for rate in rates:
+        for name in servers:
             row = summary[name]["rates"].get(f"{rate:g}")
             if row is None:
                 continue
             lines.append(
-                f"| {rate:g} msg/s | {name} | {row['deliveries_per_s']:,} | {row['p50_ms']} | "
-                f"{row['p99_ms']} | {row['ack_p99_ms']} | {row['sent']} / {row['acked']} | "
+                f"| {rate:g} msg/s | {name} | {_passed(row)} | "
+                f"{_num(row['deliveries_per_s'])} | {_num(row['p50_ms'])} | "
+                f"{_num(row['p99_ms'])} | {_num(row['ack_p99_ms'])} | "
+                f"{row['sent']} / {row['acked']} | "
                 f"{row['lost']} / {row['duplicates']} / {row['out_of_order']} | "
-                f"{row['server_cpu']} | {row['server_us_per_delivery']} | "
-                f"{row['loadgen_cpu']} | {row['machine_cpu']} | "
-                f"{row['load_average_1m']} |"
+                f"{_num(row['server_cpu'])} | {_num(row['server_us_per_delivery'])} | "
+                f"{_num(row['loadgen_cpu'])} | {_num(row['machine_cpu'])} | "
+                f"{_num(row['load_average_1m'])} |"
             )
     lines += [
         "",
-        "Highest rate passed (all acked, nothing lost/duplicated/reordered, p99 < 250 ms), "
-        "per round: "
-        + ", ".join(f"{n} {summary[n]['highest_passing_rate_per_round']}" for n in s["servers"]),
+        "Highest zero-loss rate (every lower step passing too; per round → lower median): "
+        + ", ".join(
+            f"{n} {summary[n]['highest_zero_loss_per_round']} → "
+            f"**{_num(summary[n]['highest_zero_loss'])}**"
+            for n in servers
+        )
+        + " msg/s.",
     ]
-    return "\n".join(lines)
+    if sc["verdicts"]:
+        lines += ["", "#13 targets: " + compare_summary.verdict_line(sc["verdicts"]) + "."]
+    return lines
+
+
+def _passed(row: dict[str, Any]) -> str:
+    """Rounds passed of the rounds that reached this rate (a sweep stops at a failure)."""
+    out = f"{row['rounds_passed']}/{row['rounds_run']}"
+    return out if row["rounds_run"] == row["rounds"] else f"{out} ({row['rounds']} rounds)"
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,g}" if isinstance(value, float) else f"{value:,}"

@@ -331,3 +331,74 @@ def plot(results: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+SERVER_COLORS = {"parley": "tab:red", "node": "tab:green", "baseline": "tab:blue"}
+
+
+def plot_compare(result: dict[str, Any], path: Path) -> None:
+    """The side-by-side run (bench/node_compare.py): per scenario, each server's delivery p99
+    (solid) and p50 (dashed) against offered rate, medians over rounds; a step that failed in
+    any round is marked with a black x, and the p99 limit is the dotted line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    s = result["settings"]
+    scenarios = result["scenarios"]
+    fig, axes = plt.subplots(
+        1, max(len(scenarios), 1), figsize=(7 * max(len(scenarios), 1), 5), dpi=110, squeeze=False
+    )
+    others = iter(["tab:purple", "tab:orange", "tab:brown", "tab:pink", "tab:gray"])
+    colors = {name: SERVER_COLORS.get(name) or next(others, "black") for name in s["servers"]}
+    for ax, sc in zip(axes[0], scenarios, strict=False):
+        st = sc["settings"]
+        failed_label = "failed in a round"
+        for name in s["servers"]:
+            rows = sc["summary"][name]["rates"]
+            rates = sorted(float(k) for k in rows)
+            for key, style in (("p99_ms", "-"), ("p50_ms", "--")):
+                values = [rows[f"{r:g}"][key] for r in rates]
+                ax.plot(
+                    rates,
+                    [float("nan") if v is None else v for v in values],
+                    style,
+                    marker="o",
+                    markersize=4,
+                    color=colors[name],
+                    label=f"{name} {key[:3]}",
+                )
+            failed = [
+                (r, rows[f"{r:g}"]["p99_ms"])
+                for r in rates
+                if not all(rows[f"{r:g}"]["passed"]) and rows[f"{r:g}"]["p99_ms"] is not None
+            ]
+            if failed:
+                ax.scatter(
+                    [f[0] for f in failed],
+                    [f[1] for f in failed],
+                    marker="x",
+                    s=90,
+                    color="black",
+                    zorder=5,
+                    label=failed_label,
+                )
+                failed_label = "_nolegend_"
+        ax.axhline(
+            s["p99_limit_ms"], color="gray", linestyle=":", label=f"{s['p99_limit_ms']:g} ms"
+        )
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.set_xlabel("offered rate (messages/s)")
+        ax.set_ylabel("delivery latency (ms)")
+        ax.set_title(
+            f"{st['title']}: {st['clients']} users, 1 room, {st['senders']} sending\n"
+            f"medians of {st['rounds']} round(s), {s['cpu_count']} cores"
+        )
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

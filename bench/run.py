@@ -15,6 +15,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -28,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import http_load, node_compare, profile, report
+from bench import compare_summary, http_load, node_compare, profile, report
 from bench.lean_client import LeanSocket
 from bench.loadgen import (
     CapacitySpec,
@@ -762,9 +763,34 @@ def compare(results: dict[str, Any], cfg: Config) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def issue_targets(results: dict[str, Any]) -> dict[str, Any]:
+    """Every target of #13 in one place: each scenario's verdicts of the side-by-side run, and
+    the capacity, history and login figures of this run."""
+    levels = sorted(results["parley"]["http"]["levels"], key=lambda lvl: lvl["concurrency"])
+    login_p99 = levels[0]["login"]["latency_ms"].get("p99") if levels else None
+    return {
+        "scenarios": {sc["name"]: sc["verdicts"] for sc in results["node_client"]["scenarios"]},
+        "process": compare_summary.process_targets(
+            results["parley"].get("capacity"),
+            results["comparison"]["history_p99_unloaded_ms"],
+            login_p99,
+        ),
+    }
+
+
+def targets_markdown(targets: dict[str, Any]) -> str:
+    lines = ["### Targets of #13", "", "| target | met | measured |", "|---|:-:|---|"]
+    items = [(f"{name}: {v['target']}", v) for name, vs in targets["scenarios"].items() for v in vs]
+    items += [(v["target"], v) for v in targets["process"]]
+    for label, v in items:
+        lines.append(f"| {label} | {compare_summary.flag(v['ok'])} | {v['detail']} |")
+    return "\n".join(lines)
+
+
+def parse(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
+    """The run's configuration from the command line (exits on a usage error)."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="the short run (under a minute)")
+    parser.add_argument("--quick", action="store_true", help="the short run (a few minutes)")
     parser.add_argument("--procs", type=int, help="load-generator processes (default 1)")
     parser.add_argument("--clients", type=int)
     parser.add_argument("--rooms", type=int)
@@ -781,26 +807,53 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only the side-by-side run under socket.io-client (parley / node / baseline)",
     )
-    parser.add_argument("--node-rates", help="comma-separated rates of that run, msg/s")
+    parser.add_argument(
+        "--node-scenario",
+        choices=[*node_compare.SCENARIOS, "all"],
+        default="all",
+        help="which load of that run: fanout (500 users, 50 senders), message (100 users, all "
+        "sending) or all (default)",
+    )
+    parser.add_argument("--node-rates", help="comma-separated listed rates of that run, msg/s")
     parser.add_argument("--node-sweep", help="comma-separated sweep rates past those ('' none)")
     parser.add_argument("--node-rounds", type=int, help="rounds of that run (default 2)")
     parser.add_argument("--node-servers", help="comma-separated subset of parley,node,baseline")
+    parser.add_argument(
+        "--tag",
+        help="name the results <date>-TAG[-node].* instead of <date>[-node].* (no overwriting "
+        "an earlier run of the same day)",
+    )
     args = parser.parse_args(argv)
+    if args.tag is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", args.tag):
+        parser.error("--tag: letters, digits, '.', '_' and '-' only")
     cfg = Config.quick() if args.quick else Config(mode="full")
-    node_overrides = {
+    scenario_overrides = {
         "clients": args.clients,
         "senders": args.senders,
         "duration": args.duration,
-        "procs": args.procs,
-        "rounds": args.node_rounds,
-        "rates": [float(r) for r in args.node_rates.split(",")] if args.node_rates else None,
+        "rates": [float(r) for r in args.node_rates.split(",") if r]
+        if args.node_rates is not None
+        else None,
         "sweep": [float(r) for r in args.node_sweep.split(",") if r]
         if args.node_sweep is not None
         else None,
+    }
+    scenarios = [
+        dataclasses.replace(sc, **{k: v for k, v in scenario_overrides.items() if v is not None})
+        for sc in cfg.node.scenarios
+        if args.node_scenario in ("all", sc.name)
+    ]
+    if any(not (sc.rates or sc.sweep) for sc in scenarios):
+        parser.error("a scenario needs at least one rate (--node-rates or --node-sweep)")
+    node_overrides = {
+        "procs": args.procs,
+        "rounds": args.node_rounds,
         "servers": tuple(args.node_servers.split(",")) if args.node_servers else None,
     }
     cfg.node = dataclasses.replace(
-        cfg.node, **{k: v for k, v in node_overrides.items() if v is not None}
+        cfg.node,
+        scenarios=scenarios,
+        **{k: v for k, v in node_overrides.items() if v is not None},
     )
     overrides = {
         "loadgen_procs": args.procs,
@@ -816,9 +869,19 @@ def main(argv: list[str] | None = None) -> int:
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     if cfg.senders > cfg.clients:
         parser.error("--senders must not exceed --clients")
-    raise_fd_limit(cfg.fds)
-    date = datetime.now().strftime("%Y-%m-%d")
+    return cfg, args
+
+
+def stem_of(cfg: Config, date: str, tag: str | None) -> str:
+    """The results' file name before the suffix: <date>[-quick][-TAG]."""
     stem = date if cfg.mode == "full" else f"{date}-quick"
+    return f"{stem}-{tag}" if tag else stem
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg, args = parse(argv)
+    raise_fd_limit(cfg.fds)
+    stem = stem_of(cfg, datetime.now().strftime("%Y-%m-%d"), args.tag)
     RESULTS.mkdir(parents=True, exist_ok=True)
     if args.node_only:
         return node_only(cfg, f"{stem}-node")
@@ -826,10 +889,20 @@ def main(argv: list[str] | None = None) -> int:
     json_path = RESULTS / f"{stem}.json"
     png_path = RESULTS / f"{stem}.png"
     md_path = RESULTS / f"{stem}.md"
+    side_png = RESULTS / f"{stem}-side-by-side.png"
     results["plot"] = _rel(png_path)
+    results["node_client"]["plot"] = _rel(side_png)
+    results["issue13_targets"] = issue_targets(results)
     json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     report.plot(results, png_path)
-    table = report.markdown(results) + "\n\n" + node_compare.markdown(results["node_client"])
+    report.plot_compare(results["node_client"], side_png)
+    table = "\n\n".join(
+        [
+            report.markdown(results),
+            node_compare.markdown(results["node_client"]),
+            targets_markdown(results["issue13_targets"]),
+        ]
+    )
     md_path.write_text(table + "\n")
     print()
     print(table)
@@ -848,13 +921,19 @@ def node_only(cfg: Config, stem: str) -> int:
     result["elapsed_s"] = round(time.monotonic() - started, 1)
     json_path = RESULTS / f"{stem}.json"
     md_path = RESULTS / f"{stem}.md"
+    png_path = RESULTS / f"{stem}.png"
+    result["plot"] = _rel(png_path)
     json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    report.plot_compare(result, png_path)
     table = node_compare.markdown(result)
     md_path.write_text(table + "\n")
     print()
     print(table)
     print()
-    log(f"results: {_rel(json_path)}, table: {_rel(md_path)}; {result['elapsed_s']} s")
+    log(
+        f"results: {_rel(json_path)}, table: {_rel(md_path)}, plot: {_rel(png_path)}; "
+        f"{result['elapsed_s']} s"
+    )
     return 0
 
 
