@@ -69,6 +69,24 @@ async def create_room(http: aiohttp.ClientSession, url: str, cookie: str, name: 
     return name
 
 
+async def join_rooms(
+    http: aiohttp.ClientSession, url: str, memberships: list[tuple[str, str]], concurrency: int = 16
+) -> None:
+    """Each (cookie, room): that user becomes a member of the public room through the API, as
+    people who chat in a room are. Without it a user's first message joins the room, and the
+    benchmark would measure a few hundred joins (a transaction each, which moto serves by
+    copying every table) instead of messages."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(cookie: str, room: str) -> None:
+        headers = {"Cookie": f"{COOKIE_NAME}={cookie}"}
+        async with gate, http.post(f"{url}/api/rooms/{room}/join", headers=headers) as response:
+            if response.status != 200:
+                raise RuntimeError(f"join {room}: {response.status} {await response.text()}")
+
+    await asyncio.gather(*(one(cookie, room) for cookie, room in memberships))
+
+
 async def seed_sessions(redis_url: str, usernames: list[str], count: int, ttl: int) -> list[str]:
     """`count` sessions written straight into Redis in the format of docs/reference.md
     (`sess:<SHA-256 hex of the cookie's secret>` holding JSON with "username", TTL =

@@ -239,13 +239,15 @@ async def node_sessions(redis_url: str, count: int) -> list[str]:
 async def parley_cookies(url: str, redis_url: str, count: int) -> list[str]:
     """One account registered and logged in through the API (it creates the room); the
     clients' sessions written straight into Redis in the documented format, one per client
-    (as the capacity scenario does: login is measured on its own)."""
+    (as the capacity scenario does: login is measured on its own), each then a member of the
+    room through the API."""
     tag = secrets.token_hex(2)
     usernames = [f"cmp{tag}_{i:05d}" for i in range(count)]
     async with http_load.new_session() as http:
         owner = await http_load.accounts(http, url, usernames[:1])
         await http_load.create_room(http, url, owner[0], "bench-0")
-    seeded = await http_load.seed_sessions(redis_url, usernames, count - 1, 3600)
+        seeded = await http_load.seed_sessions(redis_url, usernames, count - 1, 3600)
+        await http_load.join_rooms(http, url, [(cookie, "bench-0") for cookie in seeded])
     return owner + seeded
 
 

@@ -604,6 +604,12 @@ async def parley_part(stack: Stack, cfg: Config, stem: str) -> dict[str, Any]:
             cookies = await http_load.accounts(http, server.url, usernames)
             for r in range(cfg.rooms):
                 await http_load.create_room(http, server.url, cookies[0], f"bench-{r}")
+            # As start_fanout places them: client i in room i % rooms.
+            await http_load.join_rooms(
+                http,
+                server.url,
+                [(cookie, f"bench-{i % cfg.rooms}") for i, cookie in enumerate(cookies) if i],
+            )
         t0 = round(time.monotonic() - started, 2)
         out["setup"] = {"users": len(usernames), "register_and_login_s": t0}
         log(f"parley: {len(usernames)} users registered and logged in in {t0:.1f} s")
