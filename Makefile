@@ -9,7 +9,7 @@ WEB_STAMP := web/node_modules/.installed
 WEB_BUILD := web/dist/index.html
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
 
-.PHONY: run run-cluster test test-python test-unit test-web test-cluster coverage lint format setup clean soak bench bench-quick bench-sharded screenshots
+.PHONY: run run-cluster test test-python test-unit test-web test-cluster coverage lint format setup clean soak fuzz bench bench-quick bench-sharded screenshots
 
 run: setup
 	$(BIN)/parley dev
@@ -20,13 +20,15 @@ run-cluster: setup
 	scripts/ensure-haproxy
 	$(BIN)/python -m parley.devstack.run_cluster --instances $(or $(INSTANCES),3)
 
-# The audit goes first; where its advisory data cannot be reached it says so and the tests go on
+# The audit runs beside Vitest (it waits on the network, not a core) and both must pass before
+# pytest starts; where its advisory data cannot be reached it says so and the tests go on
 # (findings still fail). `make audit` is the strict one.
 test: setup
-	scripts/audit --offline-ok
 	scripts/ensure-chromium
 	scripts/ensure-haproxy
-	$(MAKE) test-web
+	scripts/audit --offline-ok & audit=$$!; \
+		$(MAKE) test-web; web=$$?; \
+		wait $$audit && exit $$web
 	$(MAKE) test-python
 	$(MAKE) test-cluster CLUSTER_TESTS="$(CLUSTER_SMOKE)"
 
@@ -106,10 +108,18 @@ screenshots: $(PY_STAMP) $(WEB_BUILD)
 	scripts/ensure-chromium
 	PARLEY_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/browser -q
 
-# The long soak: more clients for longer (see tests/faults/test_soak.py).
+# The long soak: more clients for longer (see tests/faults/test_soak.py), and the socket flood
+# with 40 clients for 50 rounds where `make test` runs 20 for 20 (tests/realtime/test_flood.py).
 soak: $(PY_STAMP)
 	PARLEY_SOAK_CLIENTS=$${PARLEY_SOAK_CLIENTS:-200} PARLEY_SOAK_SECONDS=$${PARLEY_SOAK_SECONDS:-120} \
-		$(BIN)/pytest tests/faults/test_soak.py -s -m "soak or not soak"
+	PARLEY_FLOOD_CLIENTS=$${PARLEY_FLOOD_CLIENTS:-40} PARLEY_FLOOD_ROUNDS=$${PARLEY_FLOOD_ROUNDS:-50} \
+		$(BIN)/pytest tests/faults/test_soak.py tests/realtime/test_flood.py -s -m "soak or not soak"
+
+# The deep socket fuzz: 1000 Hypothesis examples per event where `make test` runs 100
+# (PARLEY_FUZZ_EXAMPLES; tests/fuzz/test_socket_fuzz.py), each test given 20 minutes.
+fuzz: $(PY_STAMP)
+	scripts/ensure-redis
+	PARLEY_FUZZ_EXAMPLES=$${PARLEY_FUZZ_EXAMPLES:-1000} $(BIN)/pytest tests/fuzz/test_socket_fuzz.py --timeout 1200
 
 # Load benchmarks against a real `parley serve` (see bench/README.md); results in bench/results/.
 bench: $(PY_STAMP)

@@ -30,11 +30,11 @@ pytest_plugins = ["tests.fuzz.stats"]
 # `make test` hands whole files to two workers in collection order: the longest go first, so
 # neither worker is left running one of them at the end while the other has nothing to do.
 LONGEST_FIRST = (
+    "tests/infra/test_package.py",
+    "tests/faults/test_soak.py",
     "tests/fuzz/test_socket_fuzz.py",
     "tests/realtime/test_flood.py",
-    "tests/faults/test_soak.py",
     "tests/browser/test_chat_browser.py",
-    "tests/infra/test_package.py",
     "tests/test_cli.py",
     "tests/browser/test_conversations_browser.py",
     "tests/faults/test_late_write.py",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -37,7 +38,8 @@ from tests.realtime.client import ChatClient
 from tests.servers import AppServer
 from tests.utils import register_and_login
 
-MAX_EXAMPLES = 300
+# Examples per event: 100 in `make test`; `make fuzz` runs 1000.
+MAX_EXAMPLES = int(os.environ.get("PARLEY_FUZZ_EXAMPLES", "100"))
 ACK_TIMEOUT = 5.0
 DELIVERY_TIMEOUT = 5.0
 ARENA = "fuzz-arena"  # the room the fuzzer and the bystander share

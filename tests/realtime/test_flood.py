@@ -1,16 +1,26 @@
 """A flood of every socket event, from one client and from many, keeps the server's memory
 bounded: the RSS of the `parley serve` process is sampled before, during and after (bounded
-loops on loopback; the numbers are printed, run with `-s` to see them)."""
+loops on loopback; the numbers are printed, run with `-s` to see them).
+
+A limit is shown by going past it by a margin, not by a huge count: each phase sends every
+event kind past its burst (the socket's for one client, the user's over several sockets for
+many) and far past the events a socket may have in flight. What costs time is the work the
+server admits (messages stored in DynamoDB and broadcast), which grows with the count, so
+`make test` runs 20 clients for 20 rounds; `make soak` runs 40 for 50 (PARLEY_FLOOD_CLIENTS,
+PARLEY_FLOOD_ROUNDS)."""
 
 from __future__ import annotations
 
 import asyncio
+import math
+import os
 import secrets
 from typing import Any
 
 import psutil
 import pytest
 
+from parley.realtime.limits import MAX_EVENTS_IN_FLIGHT, SOCKET_BUDGETS, USER_BUDGETS
 from tests.conftest import Signup, StartApp, separate_tables
 from tests.realtime.client import ChatClient
 from tests.servers import AppServer
@@ -19,6 +29,15 @@ MIB = 1024 * 1024
 # Generous: the flood must not grow the server by anything like what it sends (the one-client
 # flood alone sends ~60 MB of events, the many-client one more).
 GROWTH_BOUND = 150 * MIB
+
+ONE_CLIENT_ROUNDS = 400
+MANY_CLIENTS = int(os.environ.get("PARLEY_FLOOD_CLIENTS", "20"))
+MANY_ROUNDS = int(os.environ.get("PARLEY_FLOOD_ROUNDS", "20"))
+# The many clients share few users, so each user's budgets are spent over several sockets
+# (under MAX_SOCKETS_PER_SESSION).
+SOCKETS_PER_USER = 5
+# How far past a burst each phase goes, at the least.
+MARGIN = 1.3
 
 BIG = "😀" * 4000
 EVENTS: list[tuple[str, Any]] = [
@@ -31,6 +50,21 @@ EVENTS: list[tuple[str, Any]] = [
     ("nonsense", {"a": 1}),
     ("typing", {"room": "x" * 65}),
 ]
+
+
+def test_each_phase_goes_past_every_limit_by_a_margin() -> None:
+    """The counts above, against the limits they are meant to exceed (a check on this file's
+    numbers, also under PARLEY_FLOOD_CLIENTS and PARLEY_FLOOD_ROUNDS)."""
+    assert MANY_CLIENTS >= SOCKETS_PER_USER
+    for event, budget in SOCKET_BUDGETS.items():
+        per_round = sum(name == event for name, _ in EVENTS)
+        if not per_round:
+            continue  # edit, delete, react, read: their own tests
+        assert ONE_CLIENT_ROUNDS * per_round >= MARGIN * budget.burst, event
+        sent_by_user = MANY_ROUNDS * per_round * SOCKETS_PER_USER
+        assert sent_by_user >= MARGIN * USER_BUDGETS[event].burst, event
+    for rounds in (ONE_CLIENT_ROUNDS, MANY_ROUNDS):
+        assert rounds * len(EVENTS) >= MARGIN * MAX_EVENTS_IN_FLIGHT
 
 
 async def flood(client: ChatClient, rounds: int) -> None:
@@ -95,7 +129,7 @@ async def test_a_flood_of_every_event_keeps_memory_bounded(
 
 async def flood_and_measure(server: AppServer, signup: Signup) -> None:
     process = psutil.Process(server.process.pid)
-    people = [await signup(server) for _ in range(20)]
+    people = [await signup(server) for _ in range(math.ceil(MANY_CLIENTS / SOCKETS_PER_USER))]
     # Not one of the flooders: their per-user budgets are spent, and a refused join is no sign
     # of a server that stopped serving.
     bystander = await signup(server)
@@ -109,8 +143,11 @@ async def flood_and_measure(server: AppServer, signup: Signup) -> None:
 
     peaks = {}
     everything: list[int] = []
-    for label, count, rounds in (("one client", 1, 400), ("many clients", 40, 50)):
-        clients = [ChatClient(server, people[i % len(people)].cookie) for i in range(count)]
+    for label, count, rounds in (
+        ("one client", 1, ONE_CLIENT_ROUNDS),
+        ("many clients", MANY_CLIENTS, MANY_ROUNDS),
+    ):
+        clients = [ChatClient(server, people[i // SOCKETS_PER_USER].cookie) for i in range(count)]
         await asyncio.gather(*(client.connect() for client in clients))
         samples: list[int] = []
         stop = asyncio.Event()

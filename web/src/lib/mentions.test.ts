@@ -1,3 +1,4 @@
+// @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { insertMention, MAX_SUGGESTIONS, mentionQueryAt, splitMentions, suggestMembers } from './mentions';
 

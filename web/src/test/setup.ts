@@ -2,7 +2,9 @@ import '@testing-library/jest-dom/vitest';
 import { cleanup } from '@testing-library/react';
 import { afterEach } from 'vitest';
 
+// Pure-logic test files run in Node (`// @vitest-environment node`), without jsdom's start-up.
 afterEach(() => {
+  if (typeof document === 'undefined') return;
   cleanup();
   localStorage.clear();
 });
