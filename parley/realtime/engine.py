@@ -9,17 +9,22 @@ the python-engineio pinned in constraints.txt; tests/realtime/test_engine.py hol
 original's behaviour.
 
 It also keeps the count of broadcast bytes waiting in the queue (parley/realtime/fanout.py),
-so it is installed on every Python version."""
+so it is installed on every Python version.
+
+`SlimEngineIOServer` gives each socket a SlimQueue (parley/realtime/slim.py) for its outgoing
+packets: an asyncio.Queue was about 3 KiB of every idle socket."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+import engineio
 from engineio import exceptions
 from engineio.async_socket import AsyncSocket
 
 from parley.realtime.fanout import took
+from parley.realtime.slim import SlimQueue
 
 
 async def _poll(self: AsyncSocket) -> list[Any]:
@@ -53,3 +58,11 @@ async def _poll(self: AsyncSocket) -> list[Any]:
 
 def use_taskless_writer() -> None:
     AsyncSocket.poll = _poll
+
+
+class SlimEngineIOServer(engineio.AsyncServer):  # type: ignore[misc]
+    def create_queue(self, *args: Any, **kwargs: Any) -> Any:
+        """Each socket's queue (engineio.base_socket): unbounded, so a SlimQueue."""
+        if args or kwargs:
+            return super().create_queue(*args, **kwargs)
+        return SlimQueue()

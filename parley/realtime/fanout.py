@@ -17,7 +17,11 @@ its buffers dropped (its client reconnects and catches up over HTTP, docs/refere
 Reaching the transport below the ASGI `send` is the one place that depends on the server's
 internals: uvicorn's `websockets-sansio` protocol (its default), recognised from the `send`
 callable the ASGI app receives. Under any other server or protocol every socket takes the
-queue path, which is correct everywhere, only slower."""
+queue path, which is correct everywhere, only slower.
+
+The same protocol is slimmed once its upgrade is answered (`slim_protocol`): it lets go of the
+handshake's request and response, and its receive queue and `writable` event become
+parley/realtime/slim.py's, which hold nothing while idle (bench/socket_memory.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +33,8 @@ from typing import Any
 
 from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
+
+from parley.realtime.slim import SlimEvent, SlimQueue
 
 # Bytes one socket may have waiting (transport write buffer + queued broadcasts) before it is
 # disconnected as not reading. Typical chat packets are a few hundred bytes, so 1 MiB is some
@@ -49,6 +55,35 @@ def text_frame(payload: bytes) -> bytes:
     else:
         header = struct.pack("!BBQ", _TEXT, 127, size)
     return header + payload
+
+
+def _sansio_protocol(asgi_send: Any) -> Any | None:
+    """uvicorn's websockets-sansio protocol behind an ASGI `send`, or None under another."""
+    protocol: Any = getattr(asgi_send, "__self__", None)
+    return protocol if type(protocol).__name__ == "WebSocketsSansIOProtocol" else None
+
+
+def slim_protocol(protocol: Any) -> None:
+    """Once uvicorn has sent the upgrade's response (`websocket.accept`), nothing reads the
+    handshake's `request` and `response` again (they hold its headers twice), and its
+    receive queue (put_nowait, get, empty) and `writable` event (set, clear, is_set, wait)
+    are unbounded queue and plain event: the slim ones behave the same (test_slim.py)."""
+    if not protocol.handshake_complete:
+        return
+    request = getattr(protocol, "request", None)
+    if request is not None:
+        # websockets' parser generator keeps the request in a local for as long as the
+        # connection is open, though it never reads it again after the handshake.
+        request.headers.clear()
+    protocol.request = protocol.response = None
+    queue = SlimQueue()
+    while not protocol.queue.empty():  # what the client sent already, in order
+        queue.put_nowait(protocol.queue.get_nowait())
+    protocol.queue = queue
+    writable = SlimEvent()
+    if protocol.writable.is_set():
+        writable.set()
+    protocol.writable = writable
 
 
 class _SizedPacket(eio_packet.Packet):  # type: ignore[misc]
@@ -72,8 +107,8 @@ class DirectWriter:
 
     @classmethod
     def of(cls, asgi_send: Callable[..., Awaitable[None]]) -> DirectWriter | None:
-        protocol: Any = getattr(asgi_send, "__self__", None)
-        if type(protocol).__name__ != "WebSocketsSansIOProtocol":
+        protocol = _sansio_protocol(asgi_send)
+        if protocol is None:
             return None
         if protocol.conn.extensions:  # a compressing connection frames its own messages
             return None
@@ -113,13 +148,18 @@ def took(socket: AsyncSocket, pkt: Any) -> None:
 
 
 def use_direct_writes() -> None:
-    """Every WebSocket that Engine.IO serves from now on records its DirectWriter, if any."""
+    """Every WebSocket that Engine.IO serves from now on is slimmed and records its
+    DirectWriter, if any."""
     if getattr(AsyncSocket, "_parley_direct_installed", False):
         return
     handler = AsyncSocket._websocket_handler
 
     async def websocket_handler(self: AsyncSocket, ws: Any) -> Any:
-        direct = DirectWriter.of(getattr(ws, "asgi_send", None))  # type: ignore[arg-type]
+        asgi_send = getattr(ws, "asgi_send", None)
+        protocol = _sansio_protocol(asgi_send)
+        if protocol is not None:
+            slim_protocol(protocol)
+        direct = DirectWriter.of(asgi_send)  # type: ignore[arg-type]
         if direct is not None:
             ws.send = direct.wrap(ws.send)
             self.parley_direct = direct

@@ -46,7 +46,14 @@ def release(environ: dict[str, Any]) -> None:
     (the cookie's session secret among them) and Engine.IO's request body object, an
     instance of a class it defines per request (bench/socket_memory.py: together about
     4 KiB of every idle socket). Called once the connect has read what it needs; a later
-    HTTP request of the socket (long-polling) comes with an environ of its own."""
+    HTTP request of the socket (long-polling) comes with an environ of its own.
+
+    The ASGI scope the environ was made from keeps the same headers as a list (as does the
+    server's protocol, which holds the same scope): emptied in place, as nothing reads a
+    request's headers once it is answered and the connect has read them."""
     for key in [key for key in environ if key.startswith("HTTP_")]:
         del environ[key]
     environ.pop("wsgi.input", None)
+    scope = environ.get("asgi.scope")
+    if isinstance(scope, dict) and isinstance(scope.get("headers"), list):
+        scope["headers"].clear()

@@ -24,6 +24,7 @@ from socketio import packet
 
 from parley.errors import ErrorCode, Problem
 from parley.realtime import fanout
+from parley.realtime.engine import SlimEngineIOServer
 from parley.realtime.fanout import Fanout, queued_bytes, use_direct_writes
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,9 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         use_direct_writes()
         self.fanout = Fanout(self.eio.sockets, self._drop_slow_reader)
+
+    def _engineio_server_class(self) -> type[SlimEngineIOServer]:
+        return SlimEngineIOServer
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any, data: Any) -> None:
         name = data[0] if isinstance(data, list) and data else None

@@ -53,3 +53,13 @@ def test_release_keeps_nothing_of_the_request_a_later_event_needs_not() -> None:
         "REMOTE_ADDR": "10.0.0.1",
         "asgi.scope": {"type": "websocket"},
     }
+
+
+def test_release_empties_the_scopes_headers_in_place() -> None:
+    """The server's protocol holds the same scope: its headers list goes too."""
+    headers = [(b"cookie", b"parley_session=secret"), (b"origin", b"https://chat.example")]
+    scope: dict[str, Any] = {"type": "websocket", "headers": headers, "path": "/socket.io/"}
+    environ: dict[str, Any] = {"HTTP_COOKIE": "parley_session=secret", "asgi.scope": scope}
+    release(environ)
+    assert headers == []
+    assert environ == {"asgi.scope": {"type": "websocket", "headers": [], "path": "/socket.io/"}}
