@@ -23,7 +23,7 @@ It is served over HTTP/1.1 with keep-alive (uvicorn, moto's WSGI app through a2w
 DynamoDB serves its clients: werkzeug's development server, which moto's own server uses,
 closes every connection after one answer, so each request paid a new TCP connection and a
 thread, and the client a connect (about 1 ms of CPU per PutItem in Parley's process,
-bench/README.md, "Per message").
+README.md, Benchmarks, "Latest run").
 
 Every DynamoDB and Streams request is served for one fixed account and region, whatever the
 client signs with, so all clients (and the replay) see the same tables. Replay pins moto's

@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 # DynamoDB Streams allows about 5 GetRecords calls per second per shard; a shard is polled 4
 # times a second (as Lambda's event source mapping does), which bounds the delay of an outside
 # write to ~250 ms plus work. Only a full page (a backlog) is followed by the next poll at once:
-# polling after every non-empty page kept a busy table's endpoint answering dozens of
-# GetRecords a second, beside the writes it serves (bench/README.md, "Per message").
+# polling after every non-empty page kept a busy table's endpoint answering GetRecords back to
+# back, beside the writes it serves (README.md, "Latest run").
 POLL_SECONDS = 0.25
 RECORDS_PER_POLL = 1000
 LEASE_RENEW_SECONDS = LEASE_MS / 1000 / 3
