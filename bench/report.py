@@ -289,6 +289,20 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2)
 
 
+def _mark_failed(ax: Any, failed: list[tuple[float, Any]], label: str, *, size: int) -> None:
+    """A black x on each (rate, p99) of a step that did not pass."""
+    if failed:
+        ax.scatter(
+            [f[0] for f in failed],
+            [f[1] for f in failed],
+            marker="x",
+            s=size,
+            color="black",
+            zorder=5,
+            label=label,
+        )
+
+
 def plot(results: dict[str, Any], path: Path) -> None:
     import matplotlib
 
@@ -307,16 +321,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
         failed = [
             (st["offered_rate"], st["delivery_ms"].get("p99")) for st in steps if not st["passed"]
         ]
-        if failed:
-            ax.scatter(
-                [f[0] for f in failed],
-                [f[1] for f in failed],
-                marker="x",
-                s=120,
-                color="black",
-                zorder=5,
-                label=f"{name}: not sustained",
-            )
+        _mark_failed(ax, failed, f"{name}: not sustained", size=120)
     ax.axhline(s["sweep_p99_ms"], color="gray", linestyle=":", label=f"{s['sweep_p99_ms']:g} ms")
     ax.set_yscale("log")
     ax.set_xlabel("offered rate (messages/s)")
@@ -376,15 +381,7 @@ def plot_compare(result: dict[str, Any], path: Path) -> None:
                 if not all(rows[f"{r:g}"]["passed"]) and rows[f"{r:g}"]["p99_ms"] is not None
             ]
             if failed:
-                ax.scatter(
-                    [f[0] for f in failed],
-                    [f[1] for f in failed],
-                    marker="x",
-                    s=90,
-                    color="black",
-                    zorder=5,
-                    label=failed_label,
-                )
+                _mark_failed(ax, failed, failed_label, size=90)
                 failed_label = "_nolegend_"
         ax.axhline(
             s["p99_limit_ms"], color="gray", linestyle=":", label=f"{s['p99_limit_ms']:g} ms"

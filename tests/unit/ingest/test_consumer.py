@@ -94,6 +94,17 @@ async def write(settings: Settings, room: str, text: str) -> Message:
     return Message.from_json(data)
 
 
+async def consume_once(
+    make_consumer: MakeConsumer, settings: Settings, redis: Redis, room: str
+) -> None:
+    """A consumer that started, delivered one message and stopped: the next one resumes
+    from its checkpoint."""
+    broadcaster = RecordingBroadcaster()
+    async with running(make_consumer(broadcaster, Metrics()), redis):
+        written = await write(settings, room, "before the restart")
+        await until(lambda: written in broadcaster.messages)
+
+
 async def test_an_outside_write_is_delivered_and_counted(
     make_consumer: MakeConsumer,
     unit_settings: Settings,
@@ -118,10 +129,7 @@ async def test_a_restarted_consumer_resumes_from_its_checkpoint(
     redis: Redis,
 ) -> None:
     room = new_name("room")
-    first = RecordingBroadcaster()
-    async with running(make_consumer(first, Metrics()), redis):
-        before = await write(unit_settings, room, "before the restart")
-        await until(lambda: before in first.messages)
+    await consume_once(make_consumer, unit_settings, redis, room)
     while_down = [await write(unit_settings, room, f"while down {n}") for n in range(2)]
     second = RecordingBroadcaster()
     async with running(make_consumer(second, Metrics()), redis):
@@ -185,12 +193,9 @@ async def test_only_a_full_page_is_followed_by_the_next_poll_at_once(
 ) -> None:
     """A backlog is read page after page; a page short of the limit means the shard is read
     to its end, so the next poll waits its interval (a busy table's endpoint is not asked
-    for its few new records dozens of times a second)."""
+    for its few new records back to back)."""
     room = new_name("room")
-    first = RecordingBroadcaster()
-    async with running(make_consumer(first, Metrics()), redis):
-        started = await write(unit_settings, room, "before the backlog")
-        await until(lambda: started in first.messages)
+    await consume_once(make_consumer, unit_settings, redis, room)
     backlog = [await write(unit_settings, room, f"backlog {n}") for n in range(5)]
     monkeypatch.setattr(consumer_module, "RECORDS_PER_POLL", 2)
     events: list[str] = []
