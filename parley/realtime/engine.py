@@ -3,7 +3,7 @@
 Each socket's writer waits for its next outgoing packet with `asyncio.wait_for`, which before
 Python 3.12 wraps the wait in a new task every time. Under fan-out every recipient's writer
 wakes for every message, and those tasks were the largest item left in the server's profile
-(README.md, Benchmarks). `asyncio.timeout` gives the same deadline without a task; Python 3.12's
+(bench/results/HISTORY.md). `asyncio.timeout` gives the same deadline without a task; Python 3.12's
 `wait_for` is built on it. This replaces one method of
 the python-engineio pinned in constraints.txt; tests/realtime/test_engine.py holds it to the
 original's behaviour.
