@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench.compare_summary import flag as _flag
+
 
 def _ms(summary: dict[str, Any], key: str) -> str:
     value = summary.get(key)
@@ -22,10 +24,6 @@ def _n(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.1f}"
     return f"{value:,}"
-
-
-def _flag(ok: bool) -> str:
-    return "✅" if ok else "❌"
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -289,6 +287,17 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2)
 
 
+def _latency_axes(ax: Any, limit_ms: float, title: str) -> None:
+    """Delivery latency (log) against offered rate, the p99 limit as a dotted line."""
+    ax.axhline(limit_ms, color="gray", linestyle=":", label=f"{limit_ms:g} ms")
+    ax.set_yscale("log")
+    ax.set_xlabel("offered rate (messages/s)")
+    ax.set_ylabel("delivery latency (ms)")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+
+
 def _mark_failed(ax: Any, failed: list[tuple[float, Any]], label: str, *, size: int) -> None:
     """A black x on each (rate, p99) of a step that did not pass."""
     if failed:
@@ -322,17 +331,13 @@ def plot(results: dict[str, Any], path: Path) -> None:
             (st["offered_rate"], st["delivery_ms"].get("p99")) for st in steps if not st["passed"]
         ]
         _mark_failed(ax, failed, f"{name}: not sustained", size=120)
-    ax.axhline(s["sweep_p99_ms"], color="gray", linestyle=":", label=f"{s['sweep_p99_ms']:g} ms")
-    ax.set_yscale("log")
-    ax.set_xlabel("offered rate (messages/s)")
-    ax.set_ylabel("delivery latency (ms)")
-    ax.set_title(
+    _latency_axes(
+        ax,
+        s["sweep_p99_ms"],
         f"Fan-out delivery latency: {s['clients']} clients, {s['rooms']} room(s), "
         f"{s['senders']} senders\nParley (solid) vs bare python-socketio (dashed), "
-        f"{results['machine']['cores']} cores"
+        f"{results['machine']['cores']} cores",
     )
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -383,19 +388,13 @@ def plot_compare(result: dict[str, Any], path: Path) -> None:
             if failed:
                 _mark_failed(ax, failed, failed_label, size=90)
                 failed_label = "_nolegend_"
-        ax.axhline(
-            s["p99_limit_ms"], color="gray", linestyle=":", label=f"{s['p99_limit_ms']:g} ms"
-        )
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.set_xlabel("offered rate (messages/s)")
-        ax.set_ylabel("delivery latency (ms)")
-        ax.set_title(
+        _latency_axes(
+            ax,
+            s["p99_limit_ms"],
             f"{st['title']}: {st['clients']} users, 1 room, {st['senders']} sending\n"
-            f"medians of {st['rounds']} round(s), {s['cpu_count']} cores"
+            f"medians of {st['rounds']} round(s), {s['cpu_count']} cores",
         )
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7, ncol=2)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
